@@ -1,0 +1,162 @@
+//! Gaussian mixture field with full covariances and its exact Gaussian smoothing.
+
+use glam::DVec2;
+use rand_distr::StandardNormal;
+
+use super::FieldError;
+
+/// Largest number of mixture components a field may have; the parameter table and the
+/// per-step loop in `shaders/fields/gaussian_mixture.wgsl` grow with it.
+pub const MAX_MIXTURE_COMPONENTS: usize = 64;
+
+/// One component: weight (not necessarily normalised), mean, and covariance (xx, xy, yy).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Component {
+    pub weight: f64,
+    pub mean: DVec2,
+    pub covariance: [f64; 3],
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GaussianMixture {
+    pub components: Vec<Component>,
+}
+
+impl GaussianMixture {
+    /// Checks weights, means and covariances; the message names the component and the fix.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.components.is_empty() {
+            return Err(FieldError::invalid(
+                "field.components",
+                "a gaussian-mixture needs at least one component",
+            ));
+        }
+        if self.components.len() > MAX_MIXTURE_COMPONENTS {
+            return Err(FieldError::invalid(
+                "field.components",
+                format!(
+                    "{} components given, at most {MAX_MIXTURE_COMPONENTS} are supported",
+                    self.components.len()
+                ),
+            ));
+        }
+        for (k, component) in self.components.iter().enumerate() {
+            let key = format!("field.components[{k}]");
+            if !(component.weight.is_finite() && component.weight >= 0.0) {
+                return Err(FieldError::invalid(
+                    format!("{key}.weight"),
+                    format!("weight {} must be finite and not negative", component.weight),
+                ));
+            }
+            if !component.mean.is_finite() {
+                return Err(FieldError::invalid(
+                    format!("{key}.mean"),
+                    format!("mean {:?} must be finite", component.mean.to_array()),
+                ));
+            }
+            let [xx, xy, yy] = component.covariance;
+            let determinant = xx * yy - xy * xy;
+            if !(xx.is_finite() && xy.is_finite() && yy.is_finite())
+                || xx <= 0.0
+                || determinant <= 0.0
+            {
+                return Err(FieldError::invalid(
+                    format!("{key}.covariance"),
+                    format!(
+                        "covariance [[{xx}, {xy}], [{xy}, {yy}]] is not positive definite \
+                         (needs xx > 0 and xx*yy - xy^2 > 0)"
+                    ),
+                ));
+            }
+        }
+        let total: f64 = self.components.iter().map(|c| c.weight).sum();
+        if !(total > 0.0) {
+            return Err(FieldError::invalid(
+                "field.components",
+                format!("the weights sum to {total}; at least one must be positive"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.components.iter().map(|c| c.weight).sum()
+    }
+
+    /// Log density of the mixture smoothed by N(0, sigma^2 I), and its gradient (the score).
+    pub fn log_density_and_score(&self, x: DVec2, sigma: f64) -> (f64, DVec2) {
+        let sigma2 = sigma * sigma;
+        let total_weight = self.total_weight();
+        let mut terms = Vec::with_capacity(self.components.len());
+        for c in &self.components {
+            if c.weight == 0.0 {
+                continue;
+            }
+            let [xx, xy, yy] = c.covariance;
+            let (xx, yy) = (xx + sigma2, yy + sigma2);
+            let determinant = xx * yy - xy * xy;
+            let d = x - c.mean;
+            let precision_d = DVec2::new(yy * d.x - xy * d.y, xx * d.y - xy * d.x) / determinant;
+            let log_density = (c.weight / total_weight).ln()
+                - 0.5 * d.dot(precision_d)
+                - 0.5 * determinant.ln()
+                - (2.0 * std::f64::consts::PI).ln();
+            terms.push((log_density, -precision_d));
+        }
+        let max_log = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, f64::max);
+        let mut total = 0.0;
+        let mut score = DVec2::ZERO;
+        for (log_density, component_score) in &terms {
+            let w = (log_density - max_log).exp();
+            total += w;
+            score += w * *component_score;
+        }
+        (max_log + total.ln(), score / total)
+    }
+
+    /// Rows of the GPU parameter table, in the layout of `gaussian_mixture.wgsl`.
+    pub fn gpu_params(&self) -> Vec<[f32; 4]> {
+        let total_weight = self.total_weight();
+        let live: Vec<&Component> = self.components.iter().filter(|c| c.weight > 0.0).collect();
+        let mut rows = vec![[live.len() as f32, 0.0, 0.0, 0.0]];
+        for c in live {
+            rows.push([
+                (c.weight / total_weight).ln() as f32,
+                c.mean.x as f32,
+                c.mean.y as f32,
+                0.0,
+            ]);
+            let [xx, xy, yy] = c.covariance;
+            rows.push([xx as f32, xy as f32, yy as f32, 0.0]);
+        }
+        rows
+    }
+
+    /// Weighted mean of the component means.
+    pub fn centre(&self) -> DVec2 {
+        let total_weight = self.total_weight();
+        self.components.iter().map(|c| c.weight / total_weight * c.mean).sum()
+    }
+
+    /// Draws one exact sample of the smoothed mixture, for tests and accuracy figures.
+    pub fn sample(&self, rng: &mut impl rand::Rng, sigma: f64) -> DVec2 {
+        let total_weight = self.total_weight();
+        let mut pick = rng.random::<f64>() * total_weight;
+        let mut chosen = &self.components[self.components.len() - 1];
+        for c in &self.components {
+            if pick < c.weight {
+                chosen = c;
+                break;
+            }
+            pick -= c.weight;
+        }
+        let [xx, xy, yy] = chosen.covariance;
+        let (xx, yy) = (xx + sigma * sigma, yy + sigma * sigma);
+        // Cholesky factor of [[xx, xy], [xy, yy]].
+        let l11 = xx.sqrt();
+        let l21 = xy / l11;
+        let l22 = (yy - l21 * l21).sqrt();
+        let z = DVec2::new(rng.sample(StandardNormal), rng.sample(StandardNormal));
+        chosen.mean + DVec2::new(l11 * z.x, l21 * z.x + l22 * z.y)
+    }
+}

@@ -1,0 +1,145 @@
+//! Field kinds: parameters, the f64 reference V and force, and the WGSL that mirrors them.
+//!
+//! Every kind defines `V(x, sigma)` and `force = -grad V` twice: here in f64 (the reference
+//! the tests compare against) and in `shaders/fields/<kind>.wgsl` in f32. Kinds with an exact
+//! Gaussian smoothing (the mixture) use `sigma`; the others ignore it and reject the noise
+//! schedule.
+
+mod mixture;
+mod potentials;
+pub mod probe;
+
+use std::fmt;
+
+use glam::DVec2;
+
+pub use mixture::{Component, GaussianMixture, MAX_MIXTURE_COMPONENTS};
+pub use potentials::{Banana, DoubleWell, MUELLER_BROWN_TERMS, MuellerBrown, Ring};
+
+/// An invalid field parameter, with the key path of the scene file it came from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid `{key}`: {message}")]
+pub struct FieldError {
+    pub key: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { key: key.into(), message: message.into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    GaussianMixture(GaussianMixture),
+    MuellerBrown(MuellerBrown),
+    DoubleWell(DoubleWell),
+    Banana(Banana),
+    Ring(Ring),
+}
+
+/// Names of the field kinds as written in scene files and `--field` help.
+pub const FIELD_KIND_NAMES: [&str; 5] =
+    ["gaussian-mixture", "mueller-brown", "double-well", "banana", "ring"];
+
+impl Field {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Field::GaussianMixture(_) => "gaussian-mixture",
+            Field::MuellerBrown(_) => "mueller-brown",
+            Field::DoubleWell(_) => "double-well",
+            Field::Banana(_) => "banana",
+            Field::Ring(_) => "ring",
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), FieldError> {
+        match self {
+            Field::GaussianMixture(f) => f.validate(),
+            Field::MuellerBrown(f) => f.validate(),
+            Field::DoubleWell(f) => f.validate(),
+            Field::Banana(f) => f.validate(),
+            Field::Ring(f) => f.validate(),
+        }
+    }
+
+    /// Returns V at `x` for the field smoothed to noise level `sigma`, and grad V.
+    pub fn potential_and_gradient(&self, x: DVec2, sigma: f64) -> (f64, DVec2) {
+        match self {
+            Field::GaussianMixture(f) => {
+                let (log_density, score) = f.log_density_and_score(x, sigma);
+                (-log_density, -score)
+            }
+            Field::MuellerBrown(f) => f.potential_and_gradient(x),
+            Field::DoubleWell(f) => f.potential_and_gradient(x),
+            Field::Banana(f) => f.potential_and_gradient(x),
+            Field::Ring(f) => f.potential_and_gradient(x),
+        }
+    }
+
+    pub fn potential(&self, x: DVec2, sigma: f64) -> f64 {
+        self.potential_and_gradient(x, sigma).0
+    }
+
+    /// The force -grad V, which is the temperature times the score grad log p.
+    pub fn force(&self, x: DVec2, sigma: f64) -> DVec2 {
+        -self.potential_and_gradient(x, sigma).1
+    }
+
+    /// Whether `sigma` changes the field: only then can the noise schedule anneal it.
+    pub fn has_smoothed_score(&self) -> bool {
+        matches!(self, Field::GaussianMixture(_))
+    }
+
+    /// Rows of `field_params` in the layout the kind's WGSL file documents.
+    pub fn gpu_params(&self) -> Vec<[f32; 4]> {
+        match self {
+            Field::GaussianMixture(f) => f.gpu_params(),
+            Field::MuellerBrown(f) => f.gpu_params(),
+            Field::DoubleWell(f) => f.gpu_params(),
+            Field::Banana(f) => f.gpu_params(),
+            Field::Ring(f) => f.gpu_params(),
+        }
+    }
+
+    /// WGSL defining `field_potential(x, sigma)` and `field_force(x, sigma)` for this kind.
+    pub fn wgsl(&self) -> &'static str {
+        match self {
+            Field::GaussianMixture(_) => include_str!("../../shaders/fields/gaussian_mixture.wgsl"),
+            Field::MuellerBrown(_) => include_str!("../../shaders/fields/mueller_brown.wgsl"),
+            Field::DoubleWell(_) => include_str!("../../shaders/fields/double_well.wgsl"),
+            Field::Banana(_) => include_str!("../../shaders/fields/banana.wgsl"),
+            Field::Ring(_) => include_str!("../../shaders/fields/ring.wgsl"),
+        }
+    }
+
+    /// A point near the mass of the density: the start of the noise schedule's Gaussian.
+    pub fn centre(&self) -> DVec2 {
+        match self {
+            Field::GaussianMixture(f) => f.centre(),
+            Field::MuellerBrown(_) => DVec2::new(-0.3, 0.9),
+            Field::DoubleWell(_) => DVec2::ZERO,
+            Field::Banana(_) => DVec2::ZERO,
+            Field::Ring(_) => DVec2::ZERO,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::GaussianMixture(m) => {
+                write!(f, "gaussian-mixture with {} components", m.components.len())
+            }
+            Field::MuellerBrown(m) => write!(f, "mueller-brown, scale {}", m.scale),
+            Field::DoubleWell(d) => write!(f, "double-well, a {} b {} c {}", d.a, d.b, d.c),
+            Field::Banana(b) => write!(
+                f,
+                "banana, twist {} variances ({}, {})",
+                b.twist, b.variance_x, b.variance_y
+            ),
+            Field::Ring(r) => write!(f, "ring, radius {} width {}", r.radius, r.width),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! GPU evaluation of a field at arbitrary points, through the same WGSL the sampler runs.
+
+use crate::field::Field;
+use crate::gpu::GpuContext;
+use crate::sampler::{self, SamplerError, buffer_layout_entry, dispatch_grid};
+use crate::shader;
+
+pub const FIELD_PROBE_WGSL: &str = include_str!("../../shaders/field_probe.wgsl");
+
+/// V and the force at one point, as computed in f32 on the GPU.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProbeResult {
+    pub potential: f32,
+    pub force: [f32; 2],
+}
+
+pub struct FieldProbe {
+    field: Field,
+    layout: wgpu::BindGroupLayout,
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl FieldProbe {
+    pub fn new(ctx: &GpuContext, field: &Field) -> Result<Self, SamplerError> {
+        let compute = wgpu::ShaderStages::COMPUTE;
+        let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("field_probe.layout"),
+            entries: &[
+                buffer_layout_entry(0, wgpu::BufferBindingType::Storage { read_only: true }, false, compute),
+                buffer_layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }, false, compute),
+                buffer_layout_entry(2, wgpu::BufferBindingType::Storage { read_only: false }, false, compute),
+            ],
+        });
+        let source = shader::compose_with_field(FIELD_PROBE_WGSL, field);
+        let label = format!("field_probe[{}]", field.kind_name());
+        let pipeline = sampler::create_compute_pipeline(ctx, &label, &source, "probe_main", &layout)?;
+        Ok(FieldProbe { field: field.clone(), layout, pipeline })
+    }
+
+    /// Evaluates the field at `points`, each (x, y, sigma).
+    pub fn evaluate(&self, ctx: &GpuContext, points: &[[f32; 3]]) -> Result<Vec<ProbeResult>, SamplerError> {
+        use wgpu::util::DeviceExt;
+        if points.is_empty() {
+            return Ok(Vec::new());
+        }
+        let device = &ctx.device;
+        let params = self.field.gpu_params();
+        let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("field_probe.field_params"),
+            contents: bytemuck::cast_slice(&params),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let padded: Vec<[f32; 4]> = points.iter().map(|p| [p[0], p[1], p[2], 0.0]).collect();
+        let points_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("field_probe.points"),
+            contents: bytemuck::cast_slice(&padded),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let results_size = (padded.len() * 16) as u64;
+        let results = ctx.scoped("allocating the probe results", || {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("field_probe.results"),
+                size: results_size,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            })
+        })?;
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("field_probe.bind_group"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: params_buffer.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: points_buffer.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: results.as_entire_binding() },
+            ],
+        });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("field_probe"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("field_probe"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            let (x, y) = dispatch_grid(padded.len() as u32, ctx.limits().max_compute_workgroups_per_dimension);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        ctx.queue.submit([encoder.finish()]);
+        let bytes = ctx.read_buffer(&results, 0, results_size, "reading the probe results")?;
+        Ok(bytemuck::cast_slice::<u8, [f32; 4]>(&bytes)
+            .iter()
+            .map(|r| ProbeResult { potential: r[0], force: [r[1], r[2]] })
+            .collect())
+    }
+}

@@ -1,0 +1,673 @@
+//! Particle buffers, the Langevin pipelines, and the dispatch of step blocks.
+//!
+//! How it works: positions (8 bytes per particle) live in one or more storage buffers
+//! ("chunks"), each no larger than the device's storage binding limit. A dispatch runs a
+//! block of steps for one chunk with each particle in registers. A submission holds a few
+//! blocks for every chunk and is sized from measured throughput to stay near
+//! `TARGET_SUBMIT_SECS`, so a desktop GPU's watchdog never fires. Random numbers come from
+//! Philox keyed by the seed and counted by the global particle index and step, so results
+//! do not depend on the chunk size or on how steps are grouped.
+
+pub mod gpu_data;
+
+use std::time::Instant;
+
+use glam::DVec2;
+use log::debug;
+
+use crate::field::Field;
+use crate::gpu::{GpuContext, GpuError};
+use crate::rng;
+use crate::schedule::Schedule;
+use crate::shader::{self, WORKGROUP_SIZE};
+use gpu_data::{DispatchParams, InitParams, SamplerStatus};
+
+/// Bytes of GPU memory per particle for its position.
+pub const POSITION_BYTES: u64 = 8;
+/// Longest block of steps one dispatch runs. Longer blocks save loads and stores, which
+/// are already negligible at this length.
+pub const MAX_STEPS_PER_DISPATCH: u32 = 32;
+/// Wall time one submission aims for.
+pub const TARGET_SUBMIT_SECS: f64 = 0.1;
+/// Rows reserved in the field parameter buffer, so parameters can change in place.
+const FIELD_PARAM_ROWS: usize = 256;
+/// Dispatch parameter slots, one per (block, chunk) pair of a submission.
+const DISPATCH_SLOTS: u32 = 1024;
+
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integrator {
+    /// Unadjusted Langevin (Euler-Maruyama): x' = x + h F + sqrt(2 h T) xi.
+    #[default]
+    Ula,
+}
+
+impl Integrator {
+    pub fn name(self) -> &'static str {
+        match self {
+            Integrator::Ula => "ula",
+        }
+    }
+
+    fn stage(self) -> (&'static str, &'static str) {
+        match self {
+            Integrator::Ula => (include_str!("../../shaders/ula.wgsl"), "ula_main"),
+        }
+    }
+}
+
+/// Where the particles start.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InitialDistribution {
+    Gaussian { mean: DVec2, std: DVec2 },
+    Uniform { min: DVec2, max: DVec2 },
+    /// Positions given by the user, one per particle.
+    Positions(Vec<[f32; 2]>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SamplerError {
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    #[error("invalid `sampler.particles`: {0}")]
+    ParticleCount(String),
+    #[error("the initial positions hold {given} particles but {expected} were requested")]
+    InitLength { given: usize, expected: u32 },
+    #[error("invalid field: {0}")]
+    Shader(#[from] shader::ShaderError),
+}
+
+/// Everything that decides a run.
+#[derive(Clone, Debug)]
+pub struct SamplerSetup {
+    pub field: Field,
+    pub schedule: Schedule,
+    pub integrator: Integrator,
+    pub particles: u32,
+    pub seed: u64,
+    pub init: InitialDistribution,
+    /// Caps the particles per buffer below the device limit (tests split small runs).
+    pub max_particles_per_buffer: Option<u32>,
+}
+
+/// What happened during one level of the schedule.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LevelReport {
+    pub level: usize,
+    /// Particles that turned non-finite during the level.
+    pub diverged: u32,
+    pub first_diverged_step: Option<u32>,
+    pub accepted: u64,
+    pub proposed: u64,
+}
+
+/// One storage buffer of particles.
+pub struct ParticleChunk {
+    pub positions: wgpu::Buffer,
+    /// Global index of the chunk's first particle.
+    pub offset: u32,
+    pub count: u32,
+    step_bind_group: wgpu::BindGroup,
+    init_bind_group: wgpu::BindGroup,
+}
+
+pub struct ParticleSystem {
+    pub setup: SamplerSetup,
+    chunks: Vec<ParticleChunk>,
+    field_params: wgpu::Buffer,
+    dispatch_params: wgpu::Buffer,
+    init_params: wgpu::Buffer,
+    status: wgpu::Buffer,
+    step_pipeline: wgpu::ComputePipeline,
+    init_pipeline: wgpu::ComputePipeline,
+    slot_stride: u64,
+    max_workgroups_per_dimension: u32,
+    next_step: u32,
+    /// Measured seconds per particle-step, which sizes the next submission.
+    secs_per_particle_step: Option<f64>,
+    total_diverged: u64,
+}
+
+/// The largest particle count one buffer may hold on this device.
+pub fn max_particles_per_buffer(limits: &wgpu::Limits) -> u32 {
+    let bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+    let particles = (bytes / POSITION_BYTES).min(u64::from(u32::MAX));
+    let particles = particles as u32 / WORKGROUP_SIZE * WORKGROUP_SIZE;
+    particles.max(WORKGROUP_SIZE)
+}
+
+/// Workgroup counts (x, y) that cover `invocations` with at most `max_per_dimension` in x.
+pub fn dispatch_grid(invocations: u32, max_per_dimension: u32) -> (u32, u32) {
+    let groups = invocations.div_ceil(WORKGROUP_SIZE).max(1);
+    let x = groups.min(max_per_dimension);
+    (x, groups.div_ceil(x))
+}
+
+impl ParticleSystem {
+    /// Allocates the buffers, builds the pipelines and draws the initial positions.
+    pub fn new(ctx: &GpuContext, setup: SamplerSetup) -> Result<Self, SamplerError> {
+        check_particle_count(ctx, setup.particles)?;
+        if let InitialDistribution::Positions(positions) = &setup.init
+            && positions.len() != setup.particles as usize
+        {
+            return Err(SamplerError::InitLength {
+                given: positions.len(),
+                expected: setup.particles,
+            });
+        }
+
+        let device = &ctx.device;
+        let limits = ctx.limits();
+        let per_buffer = setup
+            .max_particles_per_buffer
+            .map_or(max_particles_per_buffer(&limits), |cap| {
+                cap.min(max_particles_per_buffer(&limits)).max(1)
+            });
+        let slot_stride =
+            (std::mem::size_of::<DispatchParams>() as u64).next_multiple_of(u64::from(
+                limits.min_uniform_buffer_offset_alignment,
+            ));
+
+        let field_rows = setup.field.gpu_params().len().max(FIELD_PARAM_ROWS);
+        let field_params = ctx.scoped("allocating the field parameters", || {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sampler.field_params"),
+                size: (field_rows * 16) as u64,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })?;
+        let schedule_buffer = ctx.scoped("allocating the schedule table", || {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sampler.schedule"),
+                size: (setup.schedule.steps.len() * std::mem::size_of::<gpu_data::ScheduleStep>())
+                    as u64,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })?;
+        ctx.queue.write_buffer(&schedule_buffer, 0, bytemuck::cast_slice(&setup.schedule.steps));
+        let dispatch_params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sampler.dispatch_params"),
+            size: slot_stride * u64::from(DISPATCH_SLOTS),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let init_params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sampler.init_params"),
+            size: std::mem::size_of::<InitParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let status = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sampler.status"),
+            size: std::mem::size_of::<SamplerStatus>() as u64,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+
+        let (step_layout, step_pipeline) = create_step_pipeline(ctx, &setup)?;
+        let (init_layout, init_pipeline) = create_init_pipeline(ctx)?;
+
+        let mut chunks = Vec::new();
+        let mut offset = 0u32;
+        while offset < setup.particles {
+            let count = per_buffer.min(setup.particles - offset);
+            let index = chunks.len();
+            let context = format!(
+                "allocating particle buffer {index} ({count} particles, {:.1} MiB)",
+                (u64::from(count) * POSITION_BYTES) as f64 / (1024.0 * 1024.0)
+            );
+            let positions = ctx.scoped(&context, || {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&format!("sampler.positions[{index}]")),
+                    size: u64::from(count) * POSITION_BYTES,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_DST
+                        | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                })
+            })?;
+            let dispatch_binding = wgpu::BufferBinding {
+                buffer: &dispatch_params,
+                offset: 0,
+                size: wgpu::BufferSize::new(std::mem::size_of::<DispatchParams>() as u64),
+            };
+            let step_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&format!("sampler.step_bind_group[{index}]")),
+                layout: &step_layout,
+                entries: &[
+                    entry(0, field_params.as_entire_binding()),
+                    entry(1, schedule_buffer.as_entire_binding()),
+                    entry(2, wgpu::BindingResource::Buffer(dispatch_binding.clone())),
+                    entry(3, status.as_entire_binding()),
+                    entry(4, positions.as_entire_binding()),
+                ],
+            });
+            let init_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(&format!("sampler.init_bind_group[{index}]")),
+                layout: &init_layout,
+                entries: &[
+                    entry(0, init_params.as_entire_binding()),
+                    entry(1, wgpu::BindingResource::Buffer(dispatch_binding)),
+                    entry(2, positions.as_entire_binding()),
+                ],
+            });
+            chunks.push(ParticleChunk { positions, offset, count, step_bind_group, init_bind_group });
+            offset += count;
+        }
+        debug!(
+            "{} particles in {} buffers of at most {per_buffer}",
+            setup.particles,
+            chunks.len()
+        );
+
+        let mut system = ParticleSystem {
+            setup,
+            chunks,
+            field_params,
+            dispatch_params,
+            init_params,
+            status,
+            step_pipeline,
+            init_pipeline,
+            slot_stride,
+            max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+            next_step: 0,
+            secs_per_particle_step: None,
+            total_diverged: 0,
+        };
+        system.write_field_params(ctx);
+        system.reset(ctx)?;
+        Ok(system)
+    }
+
+    pub fn chunks(&self) -> &[ParticleChunk] {
+        &self.chunks
+    }
+
+    pub fn particle_count(&self) -> u32 {
+        self.setup.particles
+    }
+
+    pub fn next_step(&self) -> u32 {
+        self.next_step
+    }
+
+    pub fn total_steps(&self) -> u32 {
+        self.setup.schedule.total_steps()
+    }
+
+    /// Non-finite particles found so far.
+    pub fn total_diverged(&self) -> u64 {
+        self.total_diverged
+    }
+
+    fn write_field_params(&self, ctx: &GpuContext) {
+        ctx.queue.write_buffer(
+            &self.field_params,
+            0,
+            bytemuck::cast_slice(&self.setup.field.gpu_params()),
+        );
+    }
+
+    /// Replaces the field's parameters in place. The kind must stay the same, because it
+    /// selects the pipeline.
+    pub fn set_field(&mut self, ctx: &GpuContext, field: Field) {
+        debug_assert_eq!(field.kind_name(), self.setup.field.kind_name());
+        self.setup.field = field;
+        self.write_field_params(ctx);
+    }
+
+    /// Draws the initial positions again and restarts the schedule.
+    pub fn reset(&mut self, ctx: &GpuContext) -> Result<(), SamplerError> {
+        self.next_step = 0;
+        self.total_diverged = 0;
+        ctx.queue.write_buffer(&self.status, 0, bytemuck::bytes_of(&SamplerStatus::RESET));
+        let init = match &self.setup.init {
+            InitialDistribution::Positions(positions) => {
+                for chunk in &self.chunks {
+                    let range = chunk.offset as usize..(chunk.offset + chunk.count) as usize;
+                    ctx.queue.write_buffer(
+                        &chunk.positions,
+                        0,
+                        bytemuck::cast_slice(&positions[range]),
+                    );
+                }
+                ctx.wait("uploading the initial positions")?;
+                return Ok(());
+            }
+            InitialDistribution::Gaussian { mean, std } => InitParams {
+                kind: 0,
+                _pad: [0; 3],
+                a: mean.as_vec2().to_array(),
+                b: std.as_vec2().to_array(),
+            },
+            InitialDistribution::Uniform { min, max } => InitParams {
+                kind: 1,
+                _pad: [0; 3],
+                a: min.as_vec2().to_array(),
+                b: max.as_vec2().to_array(),
+            },
+        };
+        ctx.queue.write_buffer(&self.init_params, 0, bytemuck::bytes_of(&init));
+        let slots: Vec<DispatchParams> =
+            self.chunks.iter().map(|chunk| self.dispatch_params_for(chunk, 0, 0)).collect();
+        self.write_slots(ctx, &slots);
+        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("sampler.init"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("sampler.init"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.init_pipeline);
+            for (slot, chunk) in self.chunks.iter().enumerate() {
+                pass.set_bind_group(0, &chunk.init_bind_group, &[self.slot_offset(slot as u32)]);
+                let (x, y) = dispatch_grid(chunk.count, self.max_workgroups_per_dimension);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+        }
+        ctx.queue.submit([encoder.finish()]);
+        ctx.wait("drawing the initial positions")?;
+        Ok(())
+    }
+
+    fn dispatch_params_for(&self, chunk: &ParticleChunk, step_begin: u32, step_end: u32) -> DispatchParams {
+        let key = rng::key_from_seed(self.setup.seed);
+        DispatchParams {
+            particle_offset: chunk.offset,
+            particle_count: chunk.count,
+            step_begin,
+            step_end,
+            seed_lo: key[0],
+            seed_hi: key[1],
+            friction: 0.0,
+            flags: 0,
+        }
+    }
+
+    fn slot_offset(&self, slot: u32) -> u32 {
+        (u64::from(slot) * self.slot_stride) as u32
+    }
+
+    fn write_slots(&self, ctx: &GpuContext, slots: &[DispatchParams]) {
+        let stride = self.slot_stride as usize;
+        let mut bytes = vec![0u8; slots.len() * stride];
+        for (i, params) in slots.iter().enumerate() {
+            bytes[i * stride..i * stride + std::mem::size_of::<DispatchParams>()]
+                .copy_from_slice(bytemuck::bytes_of(params));
+        }
+        ctx.queue.write_buffer(&self.dispatch_params, 0, &bytes);
+    }
+
+    /// Blocks of steps (their [begin, end) ranges) that one submission runs from
+    /// `next_step`, never crossing `end_step`.
+    fn plan_submission(&self, end_step: u32) -> Vec<(u32, u32)> {
+        let remaining = end_step - self.next_step;
+        let largest_chunk = self.chunks.iter().map(|c| c.count).max().unwrap_or(1);
+        let (block, blocks) = match self.secs_per_particle_step {
+            // The first submission runs one step, to measure.
+            None => (1, 1),
+            Some(secs) => {
+                let per_dispatch = TARGET_SUBMIT_SECS / (secs * f64::from(largest_chunk));
+                let block = (per_dispatch as u32).clamp(1, MAX_STEPS_PER_DISPATCH);
+                let per_block = secs * f64::from(self.setup.particles) * f64::from(block);
+                let blocks = ((TARGET_SUBMIT_SECS / per_block) as u32)
+                    .clamp(1, DISPATCH_SLOTS / self.chunks.len() as u32);
+                (block, blocks)
+            }
+        };
+        let mut ranges = Vec::with_capacity(blocks as usize);
+        let mut begin = self.next_step;
+        while ranges.len() < blocks as usize && begin < self.next_step + remaining {
+            let end = (begin + block).min(end_step);
+            ranges.push((begin, end));
+            begin = end;
+        }
+        ranges
+    }
+
+    /// Records dispatches of the step blocks into `encoder` and advances the step counter.
+    /// Writes the dispatch slots, so at most one such encoder may be in flight at a time.
+    pub fn encode_blocks(&mut self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder, blocks: &[(u32, u32)]) {
+        let mut slots = Vec::with_capacity(blocks.len() * self.chunks.len());
+        for &(begin, end) in blocks {
+            for chunk in &self.chunks {
+                slots.push(self.dispatch_params_for(chunk, begin, end));
+            }
+        }
+        self.write_slots(ctx, &slots);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("sampler.steps"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&self.step_pipeline);
+        let mut slot = 0u32;
+        for _ in blocks {
+            for chunk in &self.chunks {
+                pass.set_bind_group(0, &chunk.step_bind_group, &[self.slot_offset(slot)]);
+                let (x, y) = dispatch_grid(chunk.count, self.max_workgroups_per_dimension);
+                pass.dispatch_workgroups(x, y, 1);
+                slot += 1;
+            }
+        }
+        if let Some(&(_, end)) = blocks.last() {
+            self.next_step = end;
+        }
+    }
+
+    /// Runs the schedule up to `end_step`, calling `progress` with the step reached after
+    /// each submission. Returns a report for every level completed on the way.
+    pub fn run_until(
+        &mut self,
+        ctx: &GpuContext,
+        end_step: u32,
+        progress: &mut dyn FnMut(u32),
+    ) -> Result<Vec<LevelReport>, SamplerError> {
+        let end_step = end_step.min(self.total_steps());
+        let mut reports = Vec::new();
+        while self.next_step < end_step {
+            let level = self.setup.schedule.level_of(self.next_step);
+            let level_end = self.setup.schedule.levels[level].end_step.min(end_step);
+            let blocks = self.plan_submission(level_end);
+            let steps = blocks.last().map_or(0, |b| b.1) - self.next_step;
+
+            let started = Instant::now();
+            let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sampler.steps"),
+            });
+            self.encode_blocks(ctx, &mut encoder, &blocks);
+            ctx.queue.submit([encoder.finish()]);
+            ctx.wait("running Langevin steps")?;
+            let secs = started.elapsed().as_secs_f64();
+            let measured = secs / (f64::from(self.setup.particles) * f64::from(steps));
+            self.secs_per_particle_step = Some(match self.secs_per_particle_step {
+                None => measured,
+                Some(previous) => 0.5 * (previous + measured),
+            });
+
+            if self.next_step == self.setup.schedule.levels[level].end_step {
+                reports.push(self.take_status(ctx, level)?);
+            }
+            progress(self.next_step);
+        }
+        Ok(reports)
+    }
+
+    /// Runs the whole schedule.
+    pub fn run(&mut self, ctx: &GpuContext, progress: &mut dyn FnMut(u32)) -> Result<Vec<LevelReport>, SamplerError> {
+        self.run_until(ctx, self.total_steps(), progress)
+    }
+
+    /// Reads the counters of the current segment without resetting them.
+    pub fn read_status(&self, ctx: &GpuContext) -> Result<SamplerStatus, SamplerError> {
+        let bytes = ctx.read_buffer(
+            &self.status,
+            0,
+            std::mem::size_of::<SamplerStatus>() as u64,
+            "reading the sampler status",
+        )?;
+        Ok(bytemuck::pod_read_unaligned(&bytes))
+    }
+
+    fn take_status(&mut self, ctx: &GpuContext, level: usize) -> Result<LevelReport, SamplerError> {
+        let status = self.read_status(ctx)?;
+        ctx.queue.write_buffer(&self.status, 0, bytemuck::bytes_of(&SamplerStatus::RESET));
+        self.total_diverged += u64::from(status.diverged);
+        Ok(LevelReport {
+            level,
+            diverged: status.diverged,
+            first_diverged_step: (status.diverged > 0).then_some(status.first_diverged_step),
+            accepted: status.accepted(),
+            proposed: status.proposed(),
+        })
+    }
+
+    /// Reads every particle position back, in global index order.
+    pub fn read_positions(&self, ctx: &GpuContext) -> Result<Vec<[f32; 2]>, SamplerError> {
+        let mut positions = Vec::with_capacity(self.setup.particles as usize);
+        for (index, chunk) in self.chunks.iter().enumerate() {
+            let bytes = ctx.read_buffer(
+                &chunk.positions,
+                0,
+                u64::from(chunk.count) * POSITION_BYTES,
+                &format!("reading particle buffer {index}"),
+            )?;
+            positions.extend_from_slice(bytemuck::cast_slice::<u8, [f32; 2]>(&bytes));
+        }
+        Ok(positions)
+    }
+}
+
+fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry { binding, resource }
+}
+
+/// A compute bind group layout entry for a buffer.
+pub fn buffer_layout_entry(
+    binding: u32,
+    ty: wgpu::BufferBindingType,
+    has_dynamic_offset: bool,
+    visibility: wgpu::ShaderStages,
+) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility,
+        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset, min_binding_size: None },
+        count: None,
+    }
+}
+
+const STORAGE_READ: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: true };
+const STORAGE_WRITE: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: false };
+const UNIFORM: wgpu::BufferBindingType = wgpu::BufferBindingType::Uniform;
+
+/// Creates a compute pipeline from WGSL source inside error scopes, validating the source
+/// with naga first so a broken shader is reported with naga's diagnostic.
+pub fn create_compute_pipeline(
+    ctx: &GpuContext,
+    label: &str,
+    source: &str,
+    entry_point: &str,
+    layout: &wgpu::BindGroupLayout,
+) -> Result<wgpu::ComputePipeline, SamplerError> {
+    shader::validate(label, source)?;
+    let pipeline = ctx.scoped(&format!("creating the pipeline `{label}`"), || {
+        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(label),
+            bind_group_layouts: &[Some(layout)],
+            immediate_size: 0,
+        });
+        ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(entry_point),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    })?;
+    Ok(pipeline)
+}
+
+fn create_step_pipeline(
+    ctx: &GpuContext,
+    setup: &SamplerSetup,
+) -> Result<(wgpu::BindGroupLayout, wgpu::ComputePipeline), SamplerError> {
+    let compute = wgpu::ShaderStages::COMPUTE;
+    let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("sampler.step_layout"),
+        entries: &[
+            buffer_layout_entry(0, STORAGE_READ, false, compute),
+            buffer_layout_entry(1, STORAGE_READ, false, compute),
+            buffer_layout_entry(2, UNIFORM, true, compute),
+            buffer_layout_entry(3, STORAGE_WRITE, false, compute),
+            buffer_layout_entry(4, STORAGE_WRITE, false, compute),
+        ],
+    });
+    let (_, entry_point) = setup.integrator.stage();
+    let source = step_shader_source(&setup.field, setup.integrator);
+    let label = format!("sampler.{}[{}]", setup.integrator.name(), setup.field.kind_name());
+    let pipeline = create_compute_pipeline(ctx, &label, &source, entry_point, &layout)?;
+    Ok((layout, pipeline))
+}
+
+/// The full WGSL of the step stage of `integrator` for `field`.
+pub fn step_shader_source(field: &Field, integrator: Integrator) -> String {
+    let (stage, _) = integrator.stage();
+    let status = include_str!("../../shaders/sampler_status.wgsl");
+    shader::compose_with_field(&[status, stage].join("\n"), field)
+}
+
+pub const INIT_WGSL: &str = include_str!("../../shaders/init.wgsl");
+
+fn create_init_pipeline(ctx: &GpuContext) -> Result<(wgpu::BindGroupLayout, wgpu::ComputePipeline), SamplerError> {
+    let compute = wgpu::ShaderStages::COMPUTE;
+    let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("sampler.init_layout"),
+        entries: &[
+            buffer_layout_entry(0, UNIFORM, false, compute),
+            buffer_layout_entry(1, UNIFORM, true, compute),
+            buffer_layout_entry(2, STORAGE_WRITE, false, compute),
+        ],
+    });
+    let source = shader::compose(INIT_WGSL);
+    let pipeline = create_compute_pipeline(ctx, "sampler.init", &source, "init_main", &layout)?;
+    Ok((layout, pipeline))
+}
+
+/// Refuses counts of zero, beyond u32 indexing, or beyond the device's known memory,
+/// naming the maximum.
+fn check_particle_count(ctx: &GpuContext, particles: u32) -> Result<(), SamplerError> {
+    if particles == 0 {
+        return Err(SamplerError::ParticleCount("0 particles requested; use at least 1".into()));
+    }
+    if let Some(available) = ctx.memory_estimate() {
+        let needed = u64::from(particles) * POSITION_BYTES;
+        // Leave a quarter for the driver, the density grid and readbacks.
+        let usable = available / 4 * 3;
+        if needed > usable {
+            return Err(SamplerError::ParticleCount(format!(
+                "{particles} particles need {:.2} GiB but the device ({}) has about {:.2} GiB \
+                 available; use at most {} particles",
+                needed as f64 / GIB,
+                ctx.info.name,
+                usable as f64 / GIB,
+                usable / POSITION_BYTES
+            )));
+        }
+    }
+    Ok(())
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;

@@ -1,0 +1,484 @@
+//! Scene files (TOML): the field, the sampler, the schedule and the view, with defaults,
+//! the built-in presets, and the validation that turns a scene into a `RunConfig`.
+//!
+//! A scene has four tables; only `[field]` is required:
+//!
+//! ```toml
+//! [field]
+//! kind = "mueller-brown"          # or gaussian-mixture, double-well, banana, ring
+//! scale = 0.15
+//! [sampler]
+//! particles = 1000000
+//! steps = 4000                    # total Langevin steps, spread over the levels
+//! step_size = 1e-4                # h in x' = x + h F(x) + sqrt(2 h T) xi
+//! [schedule]
+//! kind = "temperature"            # constant, temperature or noise
+//! t_max = 8.0
+//! levels = 8
+//! [view]
+//! rect = [-1.5, 1.2, -0.2, 2.0]   # x_min, x_max, y_min, y_max in world units
+//! size = [512, 512]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use glam::DVec2;
+use serde::{Deserialize, Serialize};
+
+use crate::density::{Colormap, Scale, Style, View};
+use crate::field::{
+    Banana, Component, DoubleWell, FIELD_KIND_NAMES, Field, FieldError, GaussianMixture,
+    MuellerBrown, Ring,
+};
+use crate::sampler::{InitialDistribution, Integrator};
+use crate::schedule::{Schedule, ScheduleError, ScheduleKind};
+
+/// The built-in presets: name, TOML text.
+pub const PRESETS: [(&str, &str); 5] = [
+    ("gmm8-ring", include_str!("../assets/scenes/gmm8-ring.toml")),
+    ("mueller-brown", include_str!("../assets/scenes/mueller-brown.toml")),
+    ("double-well", include_str!("../assets/scenes/double-well.toml")),
+    ("banana", include_str!("../assets/scenes/banana.toml")),
+    ("ring", include_str!("../assets/scenes/ring.toml")),
+];
+
+/// The preset used when neither a scene file nor `--field` is given.
+pub const DEFAULT_PRESET: &str = "gmm8-ring";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    #[error("cannot read scene file `{path}`: {cause}")]
+    Unreadable {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("invalid scene file `{origin}`: {message}")]
+    Parse { origin: String, message: String },
+    #[error("unknown field preset `{name}`; the presets are: {known}")]
+    UnknownPreset { name: String, known: String },
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error("invalid `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> SceneError {
+    SceneError::Invalid { key: key.into(), message: message.into() }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    pub field: FieldSpec,
+    #[serde(default)]
+    pub sampler: SamplerSpec,
+    #[serde(default)]
+    pub schedule: ScheduleSpec,
+    #[serde(default)]
+    pub view: ViewSpec,
+}
+
+/// `[field]`: the kind and its parameters; a parameter of another kind is an error.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<ComponentSpec>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twist: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance_x: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance_y: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<f64>,
+}
+
+/// One `[[field.components]]` entry: `std` (isotropic) or `covariance`, not both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentSpec {
+    #[serde(default = "one")]
+    pub weight: f64,
+    pub mean: [f64; 2],
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<[[f64; 2]; 2]>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `[sampler]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplerSpec {
+    pub integrator: Integrator,
+    pub particles: u64,
+    /// Total Langevin steps, spread over the schedule's levels.
+    pub steps: u32,
+    /// h in x' = x + h F(x) + sqrt(2 h T) xi; for the noise schedule, h at the last level.
+    pub step_size: f64,
+    /// Target temperature T of exp(-V / T).
+    pub temperature: f64,
+    pub seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<InitSpec>,
+}
+
+impl Default for SamplerSpec {
+    fn default() -> Self {
+        SamplerSpec {
+            integrator: Integrator::Ula,
+            particles: 1_000_000,
+            steps: 1000,
+            step_size: 1e-3,
+            temperature: 1.0,
+            seed: 1,
+            init: None,
+        }
+    }
+}
+
+/// `[sampler.init]`: where particles start. Without it, the noise schedule starts from
+/// N(centre, sigma_max^2 I) and the others from a uniform draw over the view.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "kebab-case")]
+pub enum InitSpec {
+    Gaussian { mean: [f64; 2], std: f64 },
+    Uniform { min: [f64; 2], max: [f64; 2] },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleName {
+    #[default]
+    Constant,
+    Temperature,
+    Noise,
+}
+
+/// `[schedule]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSpec {
+    pub kind: ScheduleName,
+    pub levels: u32,
+    /// Starting temperature of the temperature schedule.
+    pub t_max: f64,
+    pub sigma_max: f64,
+    pub sigma_min: f64,
+    /// Final noise-free step x += sigma_min^2 * score(x, sigma_min) (noise schedule).
+    pub denoise: bool,
+}
+
+impl Default for ScheduleSpec {
+    fn default() -> Self {
+        ScheduleSpec {
+            kind: ScheduleName::Constant,
+            levels: 10,
+            t_max: 10.0,
+            sigma_max: 10.0,
+            sigma_min: 0.01,
+            denoise: false,
+        }
+    }
+}
+
+/// `[view]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewSpec {
+    /// x_min, x_max, y_min, y_max in world units.
+    pub rect: [f64; 4],
+    /// Width and height in pixels.
+    pub size: [u32; 2],
+    pub colormap: Colormap,
+    pub scale: Scale,
+}
+
+impl Default for ViewSpec {
+    fn default() -> Self {
+        ViewSpec {
+            rect: [-6.0, 6.0, -6.0, 6.0],
+            size: [512, 512],
+            colormap: Colormap::default(),
+            scale: Scale::default(),
+        }
+    }
+}
+
+/// A validated scene: everything a run needs.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub scene: Scene,
+    pub field: Field,
+    pub schedule: Schedule,
+    pub integrator: Integrator,
+    pub particles: u32,
+    pub seed: u64,
+    pub init: InitialDistribution,
+    pub view: View,
+    pub width: u32,
+    pub height: u32,
+    pub style: Style,
+}
+
+impl Scene {
+    pub fn from_toml(text: &str, origin: &str) -> Result<Scene, SceneError> {
+        toml::from_str(text)
+            .map_err(|e| SceneError::Parse { origin: origin.to_string(), message: e.to_string() })
+    }
+
+    pub fn load(path: &Path) -> Result<Scene, SceneError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|cause| SceneError::Unreadable { path: path.to_path_buf(), cause })?;
+        Scene::from_toml(&text, &path.display().to_string())
+    }
+
+    pub fn preset(name: &str) -> Result<Scene, SceneError> {
+        let (_, text) = PRESETS.iter().find(|(preset, _)| *preset == name).ok_or_else(|| {
+            SceneError::UnknownPreset {
+                name: name.to_string(),
+                known: PRESETS.map(|(n, _)| n).join(", "),
+            }
+        })?;
+        Scene::from_toml(text, &format!("preset {name}"))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# scene could not be written: {e}\n"))
+    }
+
+    /// Checks every value and builds the field, schedule and view.
+    pub fn validate(&self) -> Result<RunConfig, SceneError> {
+        let field = self.field.build()?;
+        field.validate()?;
+
+        let sampler = &self.sampler;
+        if sampler.particles == 0 || sampler.particles > u64::from(u32::MAX) {
+            return Err(invalid(
+                "sampler.particles",
+                format!("{} is out of range; use 1 to {}", sampler.particles, u32::MAX),
+            ));
+        }
+        let kind = self.schedule.build_kind(&field)?;
+        let schedule =
+            Schedule::build(kind, sampler.steps, sampler.step_size, sampler.temperature)?;
+
+        let [x_min, x_max, y_min, y_max] = self.view.rect;
+        if !self.view.rect.iter().all(|v| v.is_finite()) || x_max <= x_min || y_max <= y_min {
+            return Err(invalid(
+                "view.rect",
+                format!(
+                    "{:?} is not a rectangle; give x_min < x_max and y_min < y_max, all finite",
+                    self.view.rect
+                ),
+            ));
+        }
+        let view = View::new(x_min, x_max, y_min, y_max);
+        let [width, height] = self.view.size;
+        if width == 0 || height == 0 {
+            return Err(invalid("view.size", format!("{width}x{height} has no pixels")));
+        }
+
+        let init = match &sampler.init {
+            Some(InitSpec::Gaussian { mean, std }) => {
+                if !(std.is_finite() && *std > 0.0) || !mean.iter().all(|v| v.is_finite()) {
+                    return Err(invalid(
+                        "sampler.init",
+                        "a Gaussian start needs a finite mean and a finite std above 0",
+                    ));
+                }
+                InitialDistribution::Gaussian {
+                    mean: DVec2::from_array(*mean),
+                    std: DVec2::splat(*std),
+                }
+            }
+            Some(InitSpec::Uniform { min, max }) => {
+                if !(min.iter().chain(max).all(|v| v.is_finite()) && min[0] < max[0] && min[1] < max[1]) {
+                    return Err(invalid("sampler.init", "a uniform start needs finite min < max"));
+                }
+                InitialDistribution::Uniform {
+                    min: DVec2::from_array(*min),
+                    max: DVec2::from_array(*max),
+                }
+            }
+            None => match schedule.initial_sigma() {
+                Some(sigma) => InitialDistribution::Gaussian {
+                    mean: field.centre(),
+                    std: DVec2::splat(sigma),
+                },
+                None => InitialDistribution::Uniform { min: view.min, max: view.max },
+            },
+        };
+
+        Ok(RunConfig {
+            scene: self.clone(),
+            field,
+            schedule,
+            integrator: sampler.integrator,
+            particles: sampler.particles as u32,
+            seed: sampler.seed,
+            init,
+            view,
+            width,
+            height,
+            style: Style {
+                colormap: self.view.colormap,
+                scale: self.view.scale,
+                ..Style::default()
+            },
+        })
+    }
+}
+
+impl ScheduleSpec {
+    fn build_kind(&self, field: &Field) -> Result<ScheduleKind, SceneError> {
+        Ok(match self.kind {
+            ScheduleName::Constant => ScheduleKind::Constant,
+            ScheduleName::Temperature => {
+                ScheduleKind::Temperature { t_max: self.t_max, levels: self.levels }
+            }
+            ScheduleName::Noise => {
+                if !field.has_smoothed_score() {
+                    return Err(invalid(
+                        "schedule.kind",
+                        format!(
+                            "the noise schedule needs a field with an exact smoothed score \
+                             (gaussian-mixture); {} has none, so use kind = \"temperature\"",
+                            field.kind_name()
+                        ),
+                    ));
+                }
+                ScheduleKind::Noise {
+                    sigma_max: self.sigma_max,
+                    sigma_min: self.sigma_min,
+                    levels: self.levels,
+                    denoise: self.denoise,
+                }
+            }
+        })
+    }
+}
+
+impl FieldSpec {
+    /// Names of the parameters set in this table, besides `kind`.
+    fn given_keys(&self) -> Vec<&'static str> {
+        let present = [
+            ("components", self.components.is_some()),
+            ("scale", self.scale.is_some()),
+            ("a", self.a.is_some()),
+            ("b", self.b.is_some()),
+            ("c", self.c.is_some()),
+            ("twist", self.twist.is_some()),
+            ("variance_x", self.variance_x.is_some()),
+            ("variance_y", self.variance_y.is_some()),
+            ("radius", self.radius.is_some()),
+            ("width", self.width.is_some()),
+        ];
+        present.into_iter().filter(|(_, set)| *set).map(|(key, _)| key).collect()
+    }
+
+    fn build(&self) -> Result<Field, FieldError> {
+        let allowed: &[&str] = match self.kind.as_str() {
+            "gaussian-mixture" => &["components"],
+            "mueller-brown" => &["scale"],
+            "double-well" => &["a", "b", "c"],
+            "banana" => &["twist", "variance_x", "variance_y"],
+            "ring" => &["radius", "width"],
+            other => {
+                return Err(FieldError::invalid(
+                    "field.kind",
+                    format!("unknown kind `{other}`; the kinds are: {}", FIELD_KIND_NAMES.join(", ")),
+                ));
+            }
+        };
+        if let Some(key) = self.given_keys().into_iter().find(|k| !allowed.contains(k)) {
+            return Err(FieldError::invalid(
+                format!("field.{key}"),
+                format!(
+                    "`{key}` is not a parameter of kind {}; its parameters are: {}",
+                    self.kind,
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(match self.kind.as_str() {
+            "gaussian-mixture" => {
+                let specs = self.components.as_deref().unwrap_or_default();
+                let components = specs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, spec)| spec.build(k))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Field::GaussianMixture(GaussianMixture { components })
+            }
+            "mueller-brown" => Field::MuellerBrown(MuellerBrown { scale: self.scale.unwrap_or(0.15) }),
+            "double-well" => Field::DoubleWell(DoubleWell {
+                a: self.a.unwrap_or(0.0),
+                b: self.b.unwrap_or(-4.0),
+                c: self.c.unwrap_or(1.0),
+            }),
+            "banana" => Field::Banana(Banana {
+                twist: self.twist.unwrap_or(0.1),
+                variance_x: self.variance_x.unwrap_or(100.0),
+                variance_y: self.variance_y.unwrap_or(1.0),
+            }),
+            _ => Field::Ring(Ring { radius: self.radius.unwrap_or(3.0), width: self.width.unwrap_or(0.3) }),
+        })
+    }
+}
+
+impl ComponentSpec {
+    fn build(&self, k: usize) -> Result<Component, FieldError> {
+        let covariance = match (self.std, self.covariance) {
+            (Some(std), None) => {
+                if !(std.is_finite() && std > 0.0) {
+                    return Err(FieldError::invalid(
+                        format!("field.components[{k}].std"),
+                        format!("{std} must be a finite number above 0"),
+                    ));
+                }
+                [std * std, 0.0, std * std]
+            }
+            (None, Some([[xx, xy], [yx, yy]])) => {
+                if xy != yx {
+                    return Err(FieldError::invalid(
+                        format!("field.components[{k}].covariance"),
+                        format!("[[{xx}, {xy}], [{yx}, {yy}]] is not symmetric"),
+                    ));
+                }
+                [xx, xy, yy]
+            }
+            (Some(_), Some(_)) => {
+                return Err(FieldError::invalid(
+                    format!("field.components[{k}]"),
+                    "give `std` or `covariance`, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(FieldError::invalid(
+                    format!("field.components[{k}]"),
+                    "missing `std` (isotropic) or `covariance` ([[xx, xy], [xy, yy]])",
+                ));
+            }
+        };
+        Ok(Component { weight: self.weight, mean: DVec2::from_array(self.mean), covariance })
+    }
+}
