@@ -1,0 +1,149 @@
+//! The `scoreforce` binary end to end: outputs, formats and the errors of bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn scoreforce() -> Command {
+    let mut command = Command::cargo_bin("scoreforce").unwrap();
+    command.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    command
+}
+
+fn png_info(path: &Path) -> (u32, u32, Vec<(String, String)>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    let info = reader.info();
+    let text = info.utf8_text.iter().map(|t| (t.keyword.clone(), t.get_text().unwrap())).collect();
+    (info.width, info.height, text)
+}
+
+#[test]
+fn fields_lists_kinds_and_presets() {
+    scoreforce()
+        .arg("fields")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gaussian-mixture"))
+        .stdout(predicate::str::contains("mueller-brown"))
+        .stdout(predicate::str::contains("scoreforce render --field gmm8-ring"));
+}
+
+#[test]
+fn render_writes_png_with_scene_metadata() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("ring.png");
+    scoreforce()
+        .args(["render", "--particles", "20k", "--steps", "40", "--size", "64x48"])
+        .args(["--colormap", "magma", "--scale", "eq-hist", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("20000 particles"));
+    let (width, height, text) = png_info(&out);
+    assert_eq!((width, height), (64, 48));
+    let scene = &text.iter().find(|(k, _)| k == "scoreforce:scene").unwrap().1;
+    assert!(scene.contains("kind = \"gaussian-mixture\""), "{scene}");
+    assert!(scene.contains("colormap = \"magma\""), "{scene}");
+    // Only the PNG is left in the folder: no temporary file.
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn sample_writes_npy_that_init_reads_back() {
+    let folder = tempfile::tempdir().unwrap();
+    let npy = folder.path().join("particles.npy");
+    scoreforce()
+        .args(["sample", "--field", "double-well", "--particles", "3000", "--steps", "20", "--out"])
+        .arg(&npy)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&npy).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let header = String::from_utf8_lossy(&bytes[..128]);
+    assert!(header.contains("'descr': '<f4'"), "{header}");
+    assert!(header.contains("'shape': (3000, 2, )"), "{header}");
+    let positions = scoreforce::density::export::read_npy(&npy).unwrap();
+    assert_eq!(positions.len(), 3000);
+    assert!(positions.iter().all(|p| p[0].abs() < 5.0 && p[1].abs() < 5.0));
+
+    let png = folder.path().join("from-init.png");
+    scoreforce()
+        .args(["render", "--field", "double-well", "--steps", "4", "--size", "32x32", "--init"])
+        .arg(&npy)
+        .arg("--out")
+        .arg(&png)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3000 particles"));
+}
+
+/// Runs a command that must fail with `code` and a message containing `phrase`, without a
+/// panic and without leaving any file in the output folder.
+fn assert_rejected(args: &[&str], code: i32, phrase: &str) {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("out.png");
+    let args: Vec<String> =
+        args.iter().map(|a| a.replace("{out}", out.to_str().unwrap()).replace("{dir}", folder.path().to_str().unwrap())).collect();
+    let assert = scoreforce().args(&args).assert().code(code);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains(phrase), "{args:?}: expected `{phrase}` in:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    let left: Vec<_> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name != "scene.toml" && name != "bad.npy")
+        .collect();
+    assert!(left.is_empty(), "{args:?} left {left:?}");
+}
+
+#[test]
+fn bad_input_is_rejected_with_exit_code_2() {
+    assert_rejected(&["render", "--field", "nope", "--out", "{out}"], 2, "unknown field preset `nope`");
+    assert_rejected(&["render", "--particles", "0", "--out", "{out}"], 2, "sampler.particles");
+    assert_rejected(&["render", "--step-size", "NaN", "--out", "{out}"], 2, "sampler.step_size");
+    assert_rejected(&["render", "--steps", "0", "--out", "{out}"], 2, "sampler.steps");
+    assert_rejected(&["render", "--view=1,1,0,1", "--out", "{out}"], 2, "not a rectangle");
+    assert_rejected(&["render", "--size", "0x10", "--out", "{out}"], 2, "no pixels");
+    assert_rejected(&["render", "--out", "{dir}/missing/out.png"], 2, "cannot write");
+    assert_rejected(
+        &["render", "--field", "mueller-brown", "--schedule", "noise", "--out", "{out}"],
+        2,
+        "noise schedule needs a field with an exact smoothed score",
+    );
+    assert_rejected(&["render", "{dir}/missing.toml", "--out", "{out}"], 2, "cannot read scene file");
+}
+
+#[test]
+fn malformed_scene_file_names_key_and_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let scene = folder.path().join("scene.toml");
+    std::fs::write(&scene, "[field]\nkind = \"mueller-brown\"\nscael = 0.2\n").unwrap();
+    let out = folder.path().join("out.png");
+    let assert = scoreforce().arg("render").arg(&scene).arg("--out").arg(&out).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(stderr.contains("scael"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn init_file_of_wrong_shape_is_rejected() {
+    let folder = tempfile::tempdir().unwrap();
+    let npy = folder.path().join("bad.npy");
+    let mut bytes = Vec::new();
+    {
+        use npyz::WriterBuilder;
+        let mut writer = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[4, 3])
+            .writer(&mut bytes)
+            .begin_nd()
+            .unwrap();
+        writer.extend([0.0f32; 12]).unwrap();
+        writer.finish().unwrap();
+    }
+    std::fs::write(&npy, bytes).unwrap();
+    assert_rejected(&["render", "--init", npy.to_str().unwrap(), "--out", "{out}"], 2, "expected (N, 2)");
+}
