@@ -1,8 +1,9 @@
 // Field probe: one invocation per point evaluates V and the force of the field, for the
 // force-arrow and contour overlays and for the tests that compare the shader with the f64
-// reference. Each point is (x, y, sigma, unused); each result is (V, force x, force y, 0).
+// reference. Each point is (x, y); each result is (V, force x, force y, 0). The noise level
+// is the one the field parameters were written for.
 
-@group(0) @binding(1) var<storage, read> probe_points: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> probe_points: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read_write> probe_results: array<vec4<f32>>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -14,7 +15,6 @@ fn probe_main(
     if (index >= arrayLength(&probe_points)) {
         return;
     }
-    let point = probe_points[index];
-    let x = point.xy;
-    probe_results[index] = vec4<f32>(field_potential(x, point.z), field_force(x, point.z), 0.0);
+    let x = probe_points[index];
+    probe_results[index] = vec4<f32>(field_potential(x), field_force(x), 0.0);
 }

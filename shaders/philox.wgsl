@@ -1,24 +1,8 @@
 // Philox4x32-10 counter-based random numbers and the Box-Muller transform.
 // Shared by every stage that draws noise; the CPU reference is src/rng.rs, and the
-// constants PHILOX_* and STREAM_* come from the generated prelude.
-//
-// Core WGSL has no 64-bit integers, so the 32x32 -> 64-bit product is built from
-// 16-bit halves.
-
-// Returns (high word, low word) of the 64-bit product a * b.
-fn philox_mulhilo(a: u32, b: u32) -> vec2<u32> {
-    let a_lo = a & 0xffffu;
-    let a_hi = a >> 16u;
-    let b_lo = b & 0xffffu;
-    let b_hi = b >> 16u;
-    let lo_lo = a_lo * b_lo;
-    let lo_hi = a_lo * b_hi;
-    let hi_lo = a_hi * b_lo;
-    let hi_hi = a_hi * b_hi;
-    let middle = (lo_lo >> 16u) + (lo_hi & 0xffffu) + (hi_lo & 0xffffu);
-    let high = hi_hi + (lo_hi >> 16u) + (hi_lo >> 16u) + (middle >> 16u);
-    return vec2<u32>(high, a * b);
-}
+// constants PHILOX_* and STREAM_* come from the generated prelude. The 32x32 -> 64-bit
+// product `philox_mulhilo` comes from philox_mulhilo_int64.wgsl where the device has
+// 64-bit integers, else from philox_mulhilo_u32.wgsl.
 
 fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
     var c = counter;

@@ -31,3 +31,4 @@ fn record_acceptance(accepted: u32, proposed: u32) {
         atomicAdd(&status.proposed_hi, 1u);
     }
 }
+const NOT_DIVERGED: u32 = 0xffffffffu;

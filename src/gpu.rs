@@ -99,7 +99,7 @@ impl GpuContext {
             info.name, info.backend, info.device_type, info.driver, info.driver_info
         );
 
-        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
+        let features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_INT64);
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("scoreforce.device"),
             required_features: features,
@@ -244,6 +244,69 @@ impl GpuContext {
         let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib * 1024)
+    }
+}
+
+/// Timestamps around one compute pass per submission, where the adapter supports them.
+pub struct PassTimer {
+    query_set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    nanoseconds_per_tick: f64,
+}
+
+impl PassTimer {
+    /// Returns `None` when the device lacks `TIMESTAMP_QUERY`.
+    pub fn new(ctx: &GpuContext) -> Option<Self> {
+        if !ctx.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return None;
+        }
+        let query_set = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("timer.queries"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let size = 2 * std::mem::size_of::<u64>() as u64;
+        let resolve = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timer.resolve"),
+            size,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let readback = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timer.readback"),
+            size,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        Some(PassTimer {
+            query_set,
+            resolve,
+            readback,
+            nanoseconds_per_tick: f64::from(ctx.queue.get_timestamp_period()),
+        })
+    }
+
+    /// Timestamp writes at the start and end of the pass being recorded.
+    pub fn compute_writes(&self) -> wgpu::ComputePassTimestampWrites<'_> {
+        wgpu::ComputePassTimestampWrites {
+            query_set: &self.query_set,
+            beginning_of_pass_write_index: Some(0),
+            end_of_pass_write_index: Some(1),
+        }
+    }
+
+    /// Records the copy of both timestamps to the readback buffer, after the pass.
+    pub fn resolve(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.resolve_query_set(&self.query_set, 0..2, &self.resolve, 0);
+        encoder.copy_buffer_to_buffer(&self.resolve, 0, &self.readback, 0, self.resolve.size());
+    }
+
+    /// Seconds between the two timestamps, once the submission has finished.
+    pub fn read_secs(&self, ctx: &GpuContext) -> Result<f64, GpuError> {
+        let bytes = ctx.map_and_copy(&self.readback, "reading GPU timestamps")?;
+        let ticks: &[u64] = bytemuck::cast_slice(&bytes);
+        Ok(ticks[1].saturating_sub(ticks[0]) as f64 * self.nanoseconds_per_tick * 1e-9)
     }
 }
 

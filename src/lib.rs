@@ -3,6 +3,7 @@
 //! Langevin dynamics inside GPU buffers; their density is binned on the GPU and written
 //! to PNG, shown in a window, or timed headless.
 
+pub mod accuracy;
 pub mod density;
 pub mod field;
 pub mod gpu;

@@ -7,14 +7,21 @@ use crate::field::Field;
 use crate::rng;
 
 /// Invocations per compute workgroup, shared by every compute stage through the prelude.
-/// 64 was the fastest of 32, 64, 128 and 256 on lavapipe in `scoreforce bench`.
+/// 64 was the fastest of 32, 64, 128 and 256 on lavapipe in `scoreforce bench` (8-component
+/// mixture, 1M particles), by 4% to 12%.
 pub const WORKGROUP_SIZE: u32 = 64;
+
+/// Rows of vec4 in the field parameter uniform buffer (4 KiB), enough for a mixture of
+/// `MAX_MIXTURE_COMPONENTS` components.
+pub const FIELD_PARAM_ROWS: u32 = 256;
 
 /// Bins of the eq-hist histogram of counts; counts up to this value get a bin each.
 pub const HISTOGRAM_BINS: u32 = 65536;
 
 pub const COMMON_WGSL: &str = include_str!("../shaders/common.wgsl");
 pub const PHILOX_WGSL: &str = include_str!("../shaders/philox.wgsl");
+pub const PHILOX_MULHILO_U32_WGSL: &str = include_str!("../shaders/philox_mulhilo_u32.wgsl");
+pub const PHILOX_MULHILO_INT64_WGSL: &str = include_str!("../shaders/philox_mulhilo_int64.wgsl");
 pub const FIELD_BINDING_WGSL: &str = include_str!("../shaders/fields/binding.wgsl");
 
 /// WGSL constants defined once in Rust.
@@ -30,7 +37,8 @@ pub fn prelude() -> String {
          const STREAM_STEP: u32 = {step}u;\n\
          const STREAM_INIT: u32 = {init}u;\n\
          const STREAM_VELOCITY: u32 = {velocity}u;\n\
-         const HISTOGRAM_BINS: u32 = {HISTOGRAM_BINS}u;\n",
+         const HISTOGRAM_BINS: u32 = {HISTOGRAM_BINS}u;\n\
+         const FIELD_PARAM_ROWS: u32 = {FIELD_PARAM_ROWS}u;\n",
         m0 = rng::PHILOX_M0,
         m1 = rng::PHILOX_M1,
         w0 = rng::PHILOX_W0,
@@ -42,15 +50,35 @@ pub fn prelude() -> String {
     )
 }
 
-/// Composes a stage that does not evaluate a field.
-pub fn compose(stage: &str) -> String {
-    [prelude().as_str(), COMMON_WGSL, PHILOX_WGSL, stage].join("\n")
+/// Device capabilities that select among WGSL variants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShaderOptions {
+    /// 64-bit integers (wgpu's `SHADER_INT64`) for Philox's products.
+    pub int64: bool,
 }
 
-/// Composes a stage that evaluates `field` through `field_potential` and `field_force`.
-pub fn compose_with_field(stage: &str, field: &Field) -> String {
-    [prelude().as_str(), COMMON_WGSL, PHILOX_WGSL, FIELD_BINDING_WGSL, field.wgsl(), stage]
-        .join("\n")
+impl ShaderOptions {
+    pub fn for_device(device: &wgpu::Device) -> Self {
+        ShaderOptions { int64: device.features().contains(wgpu::Features::SHADER_INT64) }
+    }
+}
+
+/// Composes a stage that needs neither random numbers nor a field.
+pub fn compose(stage: &str) -> String {
+    [prelude().as_str(), COMMON_WGSL, stage].join("\n")
+}
+
+/// Composes a stage with Philox and, where given, the field's `field_potential(x)` and
+/// `field_force(x)`.
+pub fn compose_stage(stage: &str, field: Option<&Field>, options: ShaderOptions) -> String {
+    let mulhilo = if options.int64 { PHILOX_MULHILO_INT64_WGSL } else { PHILOX_MULHILO_U32_WGSL };
+    let mut parts = vec![prelude(), COMMON_WGSL.into(), mulhilo.into(), PHILOX_WGSL.into()];
+    if let Some(field) = field {
+        parts.push(FIELD_BINDING_WGSL.into());
+        parts.push(field.wgsl().into());
+    }
+    parts.push(stage.into());
+    parts.join("\n")
 }
 
 /// A WGSL module that naga could not parse or validate, with naga's report.
@@ -67,9 +95,11 @@ pub fn validate(label: &str, source: &str) -> Result<naga::Module, ShaderError> 
         label: label.to_string(),
         report: e.emit_to_string(source),
     })?;
+    // The device validates the module again for its own capabilities; here every variant
+    // must pass, the 64-bit one included.
     let mut validator = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
+        naga::valid::Capabilities::SHADER_INT64,
     );
     validator.validate(&module).map_err(|e| ShaderError {
         label: label.to_string(),

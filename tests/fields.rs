@@ -41,9 +41,8 @@ fn gpu_force_matches_f64_reference() {
         for sigma in sigmas {
             let points = random_points(rect, 4096, 11);
             // Round the points to f32 first, so both sides see the same inputs.
-            let gpu_points: Vec<[f32; 3]> =
-                points.iter().map(|p| [p.x as f32, p.y as f32, sigma as f32]).collect();
-            let results = probe.evaluate(&ctx, &gpu_points).unwrap();
+            let gpu_points: Vec<[f32; 2]> = points.iter().map(|p| [p.x as f32, p.y as f32]).collect();
+            let results = probe.evaluate(&ctx, &gpu_points, sigma).unwrap();
 
             let references: Vec<(f64, DVec2)> = gpu_points
                 .iter()

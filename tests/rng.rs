@@ -7,8 +7,26 @@ use scoreforce::shader;
 
 const PROBE_WGSL: &str = include_str!("wgsl/rng_probe.wgsl");
 
+/// Runs the probe with the device's Philox variant, and again with the core-WGSL variant
+/// (16-bit halves) where the device also has 64-bit integers; both must agree.
 fn run_probe(ctx: &scoreforce::gpu::GpuContext, entry: &str, inputs: &[[u32; 4]], keys: &[[u32; 4]]) -> Vec<[u32; 4]> {
-    let source = shader::compose(PROBE_WGSL);
+    let device_options = shader::ShaderOptions::for_device(&ctx.device);
+    let outputs = run_probe_with(ctx, entry, inputs, keys, device_options);
+    if device_options.int64 {
+        let core = run_probe_with(ctx, entry, inputs, keys, shader::ShaderOptions { int64: false });
+        assert!(core == outputs, "{entry}: the 64-bit and 16-bit Philox variants differ");
+    }
+    outputs
+}
+
+fn run_probe_with(
+    ctx: &scoreforce::gpu::GpuContext,
+    entry: &str,
+    inputs: &[[u32; 4]],
+    keys: &[[u32; 4]],
+    options: shader::ShaderOptions,
+) -> Vec<[u32; 4]> {
+    let source = shader::compose_stage(PROBE_WGSL, None, options);
     let bytes = common::run_compute(
         ctx,
         &source,

@@ -7,6 +7,7 @@ mod common;
 
 use glam::DVec2;
 use rand::SeedableRng;
+use scoreforce::accuracy;
 use scoreforce::density::View;
 use scoreforce::field::{Component, Field, GaussianMixture};
 use scoreforce::gpu::GpuContext;
@@ -109,6 +110,31 @@ fn results_do_not_depend_on_buffer_split() {
 }
 
 #[test]
+fn results_do_not_depend_on_steps_per_dispatch() {
+    let ctx = common::gpu();
+    let mut scene = Scene::preset("gmm8-ring").unwrap();
+    scene.sampler.particles = 20_000;
+    scene.sampler.steps = 300;
+    let config = scene.validate().unwrap();
+
+    let mut outputs = Vec::new();
+    for steps_per_dispatch in [None, Some(1), Some(7), Some(32)] {
+        let mut system = ParticleSystem::new(&ctx, setup_from(&config)).unwrap();
+        system.set_steps_per_dispatch(steps_per_dispatch);
+        system.run(&ctx, &mut |_| {}).unwrap();
+        outputs.push((steps_per_dispatch, system.read_positions(&ctx).unwrap()));
+    }
+    for (steps_per_dispatch, positions) in &outputs[1..] {
+        let differing = positions
+            .iter()
+            .zip(&outputs[0].1)
+            .filter(|(a, b)| a[0].to_bits() != b[0].to_bits() || a[1].to_bits() != b[1].to_bits())
+            .count();
+        assert_eq!(differing, 0, "{differing} particles differ with {steps_per_dispatch:?} steps per dispatch");
+    }
+}
+
+#[test]
 fn noise_annealed_ring_matches_exact_mixture() {
     let ctx = common::gpu();
     let config = Scene::preset("gmm8-ring").unwrap().validate().unwrap();
@@ -119,30 +145,24 @@ fn noise_annealed_ring_matches_exact_mixture() {
 
     let view = View::new(-6.0, 6.0, -6.0, 6.0);
     let density = |x: DVec2| mixture.log_density_and_score(x, 0.0).0.exp();
-    let exact = common::bin_probabilities(&density, view, 64, 8, View::new(-12.0, 12.0, -12.0, 12.0));
-    let sampled = common::total_variation(&common::histogram(&positions, view, 64), &exact);
+    let exact = accuracy::bin_probabilities(&density, view, 64, 8, View::new(-12.0, 12.0, -12.0, 12.0));
+    let sampled = accuracy::total_variation(&accuracy::histogram(&positions, view, 64), &exact);
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(99);
     let exact_samples: Vec<[f32; 2]> = (0..positions.len())
         .map(|_| mixture.sample(&mut rng, 0.0).as_vec2().to_array())
         .collect();
-    let monte_carlo = common::total_variation(&common::histogram(&exact_samples, view, 64), &exact);
+    let monte_carlo = accuracy::total_variation(&accuracy::histogram(&exact_samples, view, 64), &exact);
 
     // The sampler with sqrt(2)-scaled noise targets p^(1/2): its own TV from p.
     let hot_density = |x: DVec2| (0.5 * mixture.log_density_and_score(x, 0.0).0).exp();
-    let hot = common::bin_probabilities(&hot_density, view, 64, 8, View::new(-12.0, 12.0, -12.0, 12.0));
-    let wrong = common::total_variation(&hot, &exact);
+    let hot = accuracy::bin_probabilities(&hot_density, view, 64, 8, View::new(-12.0, 12.0, -12.0, 12.0));
+    let wrong = accuracy::total_variation(&hot, &exact);
 
     println!("TV sampler {sampled:.4}, exact samples {monte_carlo:.4}, sqrt(2)-noise target {wrong:.4}");
     assert!(monte_carlo < 0.02, "exact samples alone give TV {monte_carlo}");
     assert!(sampled <= 0.02, "TV {sampled} exceeds 0.02");
     assert!(wrong > 0.02, "a sqrt(2)-noise sampler would pass");
-}
-
-/// exp(-V) of Mueller-Brown at scale 0.15, shifted by the global minimum to stay finite.
-fn mueller_brown_density(field: &Field) -> impl Fn(DVec2) -> f64 + Sync + '_ {
-    let minimum = field.potential(DVec2::new(-0.558, 1.442), 0.0);
-    move |x| (-(field.potential(x, 0.0) - minimum)).exp()
 }
 
 #[test]
@@ -153,23 +173,23 @@ fn mueller_brown_target_is_invariant() {
     scene.schedule.kind = scoreforce::scene::ScheduleName::Constant;
     let mut config = scene.validate().unwrap();
     assert_eq!(config.schedule.levels[0].temperature, 1.0);
-    let density = mueller_brown_density(&config.field);
+    let density = accuracy::gibbs_density(&config.field, 1.0, 0.0, DVec2::new(-0.558, 1.442));
 
     // exp(-V) is below 1e-9 of its peak outside this box.
     let domain = View::new(-2.2, 1.5, -0.8, 2.6);
     let mut rng = rand::rngs::StdRng::seed_from_u64(17);
-    let start = common::grid_samples(&density, domain, 2048, config.particles as usize, &mut rng);
+    let start = accuracy::grid_samples(&density, domain, 2048, config.particles as usize, &mut rng);
     config.init = InitialDistribution::Positions(start);
     let (positions, diverged) = run(&ctx, setup_from(&config));
     assert_eq!(diverged, 0);
 
     let view = config.view;
-    let exact = common::bin_probabilities(&density, view, 64, 8, domain);
-    let sampled = common::total_variation(&common::histogram(&positions, view, 64), &exact);
-    let fresh = common::grid_samples(&density, domain, 2048, positions.len(), &mut rng);
-    let monte_carlo = common::total_variation(&common::histogram(&fresh, view, 64), &exact);
+    let exact = accuracy::bin_probabilities(&density, view, 64, 8, domain);
+    let sampled = accuracy::total_variation(&accuracy::histogram(&positions, view, 64), &exact);
+    let fresh = accuracy::grid_samples(&density, domain, 2048, positions.len(), &mut rng);
+    let monte_carlo = accuracy::total_variation(&accuracy::histogram(&fresh, view, 64), &exact);
     let hot_density = |x: DVec2| density(x).sqrt();
-    let wrong = common::total_variation(&common::bin_probabilities(&hot_density, view, 64, 8, domain), &exact);
+    let wrong = accuracy::total_variation(&accuracy::bin_probabilities(&hot_density, view, 64, 8, domain), &exact);
 
     println!("TV after 1000 steps {sampled:.4}, exact samples {monte_carlo:.4}, sqrt(2)-noise target {wrong:.4}");
     assert!(sampled <= 0.02, "TV {sampled} exceeds 0.02");

@@ -8,7 +8,7 @@ use scoreforce::field::probe::FIELD_PROBE_WGSL;
 use scoreforce::sampler::gpu_data::{DispatchParams, InitParams, SamplerStatus, ScheduleStep};
 use scoreforce::sampler::{INIT_WGSL, Integrator, step_shader_source};
 use scoreforce::scene::{PRESETS, Scene};
-use scoreforce::shader;
+use scoreforce::shader::{self, ShaderOptions};
 
 /// One field of each kind, from the presets.
 fn fields() -> Vec<scoreforce::field::Field> {
@@ -21,7 +21,8 @@ fn fields() -> Vec<scoreforce::field::Field> {
 /// Every composed module the program builds, with a label.
 fn modules() -> Vec<(String, String)> {
     let mut modules = vec![
-        ("init".to_string(), shader::compose(INIT_WGSL)),
+        ("init".to_string(), shader::compose_stage(INIT_WGSL, None, ShaderOptions { int64: false })),
+        ("init.int64".to_string(), shader::compose_stage(INIT_WGSL, None, ShaderOptions { int64: true })),
         ("bin".to_string(), shader::compose(density::BIN_WGSL)),
         (
             "density_stats".to_string(),
@@ -34,14 +35,16 @@ fn modules() -> Vec<(String, String)> {
     ];
     for field in fields() {
         for integrator in [Integrator::Ula] {
-            modules.push((
-                format!("{}[{}]", integrator.name(), field.kind_name()),
-                step_shader_source(&field, integrator),
-            ));
+            for int64 in [false, true] {
+                modules.push((
+                    format!("{}[{}] int64 {int64}", integrator.name(), field.kind_name()),
+                    step_shader_source(&field, integrator, ShaderOptions { int64 }),
+                ));
+            }
         }
         modules.push((
             format!("field_probe[{}]", field.kind_name()),
-            shader::compose_with_field(FIELD_PROBE_WGSL, &field),
+            shader::compose_stage(FIELD_PROBE_WGSL, Some(&field), ShaderOptions::default()),
         ));
     }
     modules
@@ -91,7 +94,7 @@ fn gpu_struct_layouts() {
     use std::mem::{offset_of, size_of};
 
     let field = &fields()[0];
-    let step = shader::validate("ula", &step_shader_source(field, Integrator::Ula)).unwrap();
+    let step = shader::validate("ula", &step_shader_source(field, Integrator::Ula, ShaderOptions::default())).unwrap();
     check_layout(
         &step,
         "ScheduleStep",
@@ -120,7 +123,7 @@ fn gpu_struct_layouts() {
     );
     check_layout(&step, "SamplerStatus", size_of::<SamplerStatus>(), &[0, 4, 8, 12, 16, 20, 24, 28]);
 
-    let init = shader::validate("init", &shader::compose(INIT_WGSL)).unwrap();
+    let init = shader::validate("init", &shader::compose_stage(INIT_WGSL, None, ShaderOptions::default())).unwrap();
     check_layout(
         &init,
         "InitParams",

@@ -1,4 +1,9 @@
 // Parameters of the field, at binding 0 of group 0 in every stage that evaluates it. The
-// layout of the vec4 rows belongs to the field kind (see each fields/*.wgsl file); a slider
-// rewrites this buffer without a new pipeline.
-@group(0) @binding(0) var<storage, read> field_params: array<vec4<f32>>;
+// layout of the rows belongs to the field kind (see each fields/*.wgsl file). A uniform
+// buffer, because every invocation reads the same rows: on lavapipe this doubled the step
+// rate of the 8-component mixture over a storage buffer. A slider rewrites it in place.
+struct FieldParams {
+    rows: array<vec4<f32>, FIELD_PARAM_ROWS>,
+}
+
+@group(0) @binding(0) var<uniform> field_params: FieldParams;

@@ -1,17 +1,17 @@
 // Ring: log p = log N(|x|; radius, width) - log(2 pi |x|) + const, so
-// V = (r - radius)^2 / (2 width^2) + log r. sigma is ignored.
+// V = (r - radius)^2 / (2 width^2) + log r.
 //
-// field_params[0].xy = (radius, width)
+// field_params.rows[0].xy = (radius, width)
 
-fn field_potential(x: vec2<f32>, sigma: f32) -> f32 {
-    let p = field_params[0];
+fn field_potential(x: vec2<f32>) -> f32 {
+    let p = field_params.rows[0];
     let r = length(x);
     let d = (r - p.x) / p.y;
     return 0.5 * d * d + log(r);
 }
 
-fn field_force(x: vec2<f32>, sigma: f32) -> vec2<f32> {
-    let p = field_params[0];
+fn field_force(x: vec2<f32>) -> vec2<f32> {
+    let p = field_params.rows[0];
     let r = length(x);
     let radial = (r - p.x) / (p.y * p.y) + 1.0 / r;
     return -radial * x / r;

@@ -83,15 +83,15 @@ impl GaussianMixture {
         self.components.iter().map(|c| c.weight).sum()
     }
 
-    /// Log density of the mixture smoothed by N(0, sigma^2 I), and its gradient (the score).
+    /// Log density of the mixture smoothed by N(0, sigma^2 I), and its gradient (the score),
+    /// with a running log-sum-exp over the components.
     pub fn log_density_and_score(&self, x: DVec2, sigma: f64) -> (f64, DVec2) {
         let sigma2 = sigma * sigma;
         let total_weight = self.total_weight();
-        let mut terms = Vec::with_capacity(self.components.len());
-        for c in &self.components {
-            if c.weight == 0.0 {
-                continue;
-            }
+        let mut max_log = f64::NEG_INFINITY;
+        let mut total = 0.0;
+        let mut score = DVec2::ZERO;
+        for c in self.components.iter().filter(|c| c.weight > 0.0) {
             let [xx, xy, yy] = c.covariance;
             let (xx, yy) = (xx + sigma2, yy + sigma2);
             let determinant = xx * yy - xy * xy;
@@ -101,33 +101,38 @@ impl GaussianMixture {
                 - 0.5 * d.dot(precision_d)
                 - 0.5 * determinant.ln()
                 - (2.0 * std::f64::consts::PI).ln();
-            terms.push((log_density, -precision_d));
-        }
-        let max_log = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, f64::max);
-        let mut total = 0.0;
-        let mut score = DVec2::ZERO;
-        for (log_density, component_score) in &terms {
-            let w = (log_density - max_log).exp();
-            total += w;
-            score += w * *component_score;
+            if log_density > max_log {
+                let rescale = (max_log - log_density).exp();
+                total = total * rescale + 1.0;
+                score = score * rescale - precision_d;
+                max_log = log_density;
+            } else {
+                let w = (log_density - max_log).exp();
+                total += w;
+                score -= w * precision_d;
+            }
         }
         (max_log + total.ln(), score / total)
     }
 
-    /// Rows of the GPU parameter table, in the layout of `gaussian_mixture.wgsl`.
-    pub fn gpu_params(&self) -> Vec<[f32; 4]> {
+    /// Rows of the GPU parameter table for noise level `sigma`, in the layout of
+    /// `gaussian_mixture.wgsl`: the base-2 log normaliser and log2(e) times the precision
+    /// matrix of each smoothed component, computed here in f64.
+    pub fn gpu_params(&self, sigma: f64) -> Vec<[f32; 4]> {
+        let sigma2 = sigma * sigma;
         let total_weight = self.total_weight();
         let live: Vec<&Component> = self.components.iter().filter(|c| c.weight > 0.0).collect();
         let mut rows = vec![[live.len() as f32, 0.0, 0.0, 0.0]];
         for c in live {
-            rows.push([
-                (c.weight / total_weight).ln() as f32,
-                c.mean.x as f32,
-                c.mean.y as f32,
-                0.0,
-            ]);
             let [xx, xy, yy] = c.covariance;
-            rows.push([xx as f32, xy as f32, yy as f32, 0.0]);
+            let (xx, yy) = (xx + sigma2, yy + sigma2);
+            let determinant = xx * yy - xy * xy;
+            let log2_normaliser = (c.weight / total_weight).log2()
+                - (2.0 * std::f64::consts::PI).log2()
+                - 0.5 * determinant.log2();
+            let scale = std::f64::consts::LOG2_E / determinant;
+            rows.push([log2_normaliser as f32, c.mean.x as f32, c.mean.y as f32, 0.0]);
+            rows.push([(yy * scale) as f32, (-xy * scale) as f32, (xx * scale) as f32, 0.0]);
         }
         rows
     }

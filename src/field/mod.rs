@@ -92,10 +92,11 @@ impl Field {
         matches!(self, Field::GaussianMixture(_))
     }
 
-    /// Rows of `field_params` in the layout the kind's WGSL file documents.
-    pub fn gpu_params(&self) -> Vec<[f32; 4]> {
+    /// Rows of `field_params` for noise level `sigma`, in the layout the kind's WGSL file
+    /// documents. Kinds without smoothing ignore `sigma`.
+    pub fn gpu_params(&self, sigma: f64) -> Vec<[f32; 4]> {
         match self {
-            Field::GaussianMixture(f) => f.gpu_params(),
+            Field::GaussianMixture(f) => f.gpu_params(sigma),
             Field::MuellerBrown(f) => f.gpu_params(),
             Field::DoubleWell(f) => f.gpu_params(),
             Field::Banana(f) => f.gpu_params(),
@@ -103,7 +104,7 @@ impl Field {
         }
     }
 
-    /// WGSL defining `field_potential(x, sigma)` and `field_force(x, sigma)` for this kind.
+    /// WGSL defining `field_potential(x)` and `field_force(x)` for this kind.
     pub fn wgsl(&self) -> &'static str {
         match self {
             Field::GaussianMixture(_) => include_str!("../../shaders/fields/gaussian_mixture.wgsl"),

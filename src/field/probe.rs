@@ -3,9 +3,16 @@
 use crate::field::Field;
 use crate::gpu::GpuContext;
 use crate::sampler::{self, SamplerError, buffer_layout_entry, dispatch_grid};
-use crate::shader;
+use crate::shader::{self, FIELD_PARAM_ROWS, ShaderOptions};
 
 pub const FIELD_PROBE_WGSL: &str = include_str!("../../shaders/field_probe.wgsl");
+
+/// The field's rows for `sigma`, padded to the uniform block's fixed size.
+pub fn padded_field_params(field: &Field, sigma: f64) -> Vec<[f32; 4]> {
+    let mut rows = field.gpu_params(sigma);
+    rows.resize(rows.len().max(FIELD_PARAM_ROWS as usize), [0.0; 4]);
+    rows
+}
 
 /// V and the force at one point, as computed in f32 on the GPU.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,37 +33,40 @@ impl FieldProbe {
         let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("field_probe.layout"),
             entries: &[
-                buffer_layout_entry(0, wgpu::BufferBindingType::Storage { read_only: true }, false, compute),
+                buffer_layout_entry(0, wgpu::BufferBindingType::Uniform, false, compute),
                 buffer_layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }, false, compute),
                 buffer_layout_entry(2, wgpu::BufferBindingType::Storage { read_only: false }, false, compute),
             ],
         });
-        let source = shader::compose_with_field(FIELD_PROBE_WGSL, field);
+        let source = shader::compose_stage(FIELD_PROBE_WGSL, Some(field), ShaderOptions::for_device(&ctx.device));
         let label = format!("field_probe[{}]", field.kind_name());
         let pipeline = sampler::create_compute_pipeline(ctx, &label, &source, "probe_main", &layout)?;
         Ok(FieldProbe { field: field.clone(), layout, pipeline })
     }
 
-    /// Evaluates the field at `points`, each (x, y, sigma).
-    pub fn evaluate(&self, ctx: &GpuContext, points: &[[f32; 3]]) -> Result<Vec<ProbeResult>, SamplerError> {
+    /// Evaluates the field smoothed to noise level `sigma` at `points`.
+    pub fn evaluate(
+        &self,
+        ctx: &GpuContext,
+        points: &[[f32; 2]],
+        sigma: f64,
+    ) -> Result<Vec<ProbeResult>, SamplerError> {
         use wgpu::util::DeviceExt;
         if points.is_empty() {
             return Ok(Vec::new());
         }
         let device = &ctx.device;
-        let params = self.field.gpu_params();
         let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("field_probe.field_params"),
-            contents: bytemuck::cast_slice(&params),
-            usage: wgpu::BufferUsages::STORAGE,
+            contents: bytemuck::cast_slice(&padded_field_params(&self.field, sigma)),
+            usage: wgpu::BufferUsages::UNIFORM,
         });
-        let padded: Vec<[f32; 4]> = points.iter().map(|p| [p[0], p[1], p[2], 0.0]).collect();
         let points_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("field_probe.points"),
-            contents: bytemuck::cast_slice(&padded),
+            contents: bytemuck::cast_slice(points),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let results_size = (padded.len() * 16) as u64;
+        let results_size = (points.len() * 16) as u64;
         let results = ctx.scoped("allocating the probe results", || {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("field_probe.results"),
@@ -84,7 +94,7 @@ impl FieldProbe {
             });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
-            let (x, y) = dispatch_grid(padded.len() as u32, ctx.limits().max_compute_workgroups_per_dimension);
+            let (x, y) = dispatch_grid(points.len() as u32, ctx.limits().max_compute_workgroups_per_dimension);
             pass.dispatch_workgroups(x, y, 1);
         }
         ctx.queue.submit([encoder.finish()]);
