@@ -40,8 +40,55 @@ pub enum Command {
     Render(RenderArgs),
     /// Sample a field and write the particle positions as a float32 (N, 2) .npy file.
     Sample(SampleArgs),
+    /// Time the sampler headless: particle-steps per second, FLOP/s, bandwidth and the
+    /// accuracy against the exact density, one row (or JSON line) per case.
+    Bench(BenchArgs),
     /// List the built-in fields and presets, their parameters and defaults.
     Fields,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Benchmark file (TOML with the keys fields, particles, integrators,
+    /// steps_per_dispatch, steps, repeats, baseline, cpu_particles); flags override it.
+    pub file: Option<PathBuf>,
+
+    /// Presets or scene files (ending in .toml) to time [default: gmm8-ring mueller-brown
+    /// double-well].
+    #[arg(long = "field", num_args = 1..)]
+    pub fields: Vec<String>,
+
+    /// Particle counts to time [default: 1000000].
+    #[arg(long, num_args = 1.., value_parser = parse_count)]
+    pub particles: Vec<u64>,
+
+    /// Integrators to time [default: ula].
+    #[arg(long = "integrator", num_args = 1.., value_enum)]
+    pub integrators: Vec<Integrator>,
+
+    /// Steps each dispatch runs with the particle in registers [default: 128].
+    #[arg(long, num_args = 1..)]
+    pub steps_per_dispatch: Vec<u32>,
+
+    /// Total steps per repeat [default: the preset's schedule length].
+    #[arg(long)]
+    pub steps: Option<u32>,
+
+    /// Timed repeats per case; the median is reported with the min and max [default: 3].
+    #[arg(long)]
+    pub repeats: Option<u32>,
+
+    /// Also time the same update on the CPU and print the GPU/CPU ratio.
+    #[arg(long, value_enum)]
+    pub baseline: Option<scoreforce::bench::Baseline>,
+
+    /// Particles of the CPU baseline [default: 20000].
+    #[arg(long, value_parser = parse_count)]
+    pub cpu_particles: Option<u64>,
+
+    /// Print one JSON object per case instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What to sample and how; each option overrides the scene file or preset.

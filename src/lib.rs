@@ -4,6 +4,7 @@
 //! to PNG, shown in a window, or timed headless.
 
 pub mod accuracy;
+pub mod bench;
 pub mod density;
 pub mod field;
 pub mod gpu;

@@ -4,7 +4,6 @@
 
 mod cli;
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,7 +12,8 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use log::{info, warn};
 
-use cli::{Cli, Command, PictureArgs, RenderArgs, SampleArgs, SceneArgs};
+use cli::{BenchArgs, Cli, Command, PictureArgs, RenderArgs, SampleArgs, SceneArgs};
+use scoreforce::bench::{self, BenchError, BenchFile, BenchPlan};
 use scoreforce::density::export::{self, ExportError};
 use scoreforce::density::{DensityError, DensityRenderer};
 use scoreforce::field::FieldError;
@@ -41,6 +41,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Render(args) => run_render(args, cli.backend),
         Command::Sample(args) => run_sample(args, cli.backend),
+        Command::Bench(args) => run_bench(args, cli.backend),
         Command::Fields => run_fields(),
     };
     match result {
@@ -72,6 +73,10 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         let invalid = cause.is::<SceneError>()
             || cause.is::<FieldError>()
             || cause.is::<ScheduleError>()
+            || matches!(
+                cause.downcast_ref::<BenchError>(),
+                Some(BenchError::File { .. } | BenchError::Invalid { .. })
+            )
             || matches!(cause.downcast_ref::<ExportError>(), Some(e) if !matches!(e, ExportError::Encode { .. }))
             || matches!(
                 cause.downcast_ref::<SamplerError>(),
@@ -270,6 +275,69 @@ fn run_sample(args: &SampleArgs, backend: BackendChoice) -> Result<()> {
     Ok(())
 }
 
+fn run_bench(args: &BenchArgs, backend: BackendChoice) -> Result<()> {
+    let mut file = match &args.file {
+        Some(path) => BenchFile::load(path)?,
+        None => BenchFile::default(),
+    };
+    if !args.fields.is_empty() {
+        file.fields = Some(args.fields.clone());
+    }
+    if !args.particles.is_empty() {
+        file.particles = Some(args.particles.clone());
+    }
+    if !args.integrators.is_empty() {
+        file.integrators = Some(args.integrators.clone());
+    }
+    if !args.steps_per_dispatch.is_empty() {
+        file.steps_per_dispatch = Some(args.steps_per_dispatch.clone());
+    }
+    file.steps = args.steps.or(file.steps);
+    file.repeats = args.repeats.or(file.repeats);
+    file.baseline = args.baseline.or(file.baseline);
+    if let Some(count) = args.cpu_particles {
+        file.cpu_particles = Some(u32::try_from(count).map_err(|_| BenchError::Invalid {
+            key: "cpu_particles",
+            message: format!("{count} is out of range; use 1 to {}", u32::MAX),
+        })?);
+    }
+    let plan = BenchPlan::matrix(file)?;
+
+    let ctx = GpuContext::new(backend)?;
+    let timing = if ctx.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+        "GPU timestamps"
+    } else {
+        "the wall clock (no timestamp queries on this adapter)"
+    };
+    eprintln!("timing with {timing} on {}", ctx.adapter_summary());
+
+    let bar = ProgressBar::new(plan.cases.len() as u64).with_style(
+        ProgressStyle::with_template("{spinner} case {pos}/{len}: {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut results = Vec::with_capacity(plan.cases.len());
+    for case in &plan.cases {
+        bar.set_message(format!(
+            "{} {} particles {}",
+            case.preset,
+            case.particles,
+            case.integrator.name()
+        ));
+        let result = bench::run_case(&ctx, case, &plan)
+            .with_context(|| format!("benchmark case {}", case.preset))?;
+        if args.json {
+            bar.suspend(|| println!("{}", serde_json::to_string(&result).unwrap_or_default()));
+        }
+        results.push(result);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if !args.json {
+        print!("{}", bench::format_table(&results));
+    }
+    Ok(())
+}
+
 fn run_fields() -> Result<()> {
     println!("Field kinds and their parameters ([field] table of a scene file):\n");
     for (kind, parameters) in [
@@ -297,6 +365,5 @@ fn run_fields() -> Result<()> {
         );
         println!("  {:<14} scoreforce render --field {name} --out {name}.png", "");
     }
-    let _ = Path::new("");
     Ok(())
 }

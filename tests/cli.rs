@@ -147,3 +147,46 @@ fn init_file_of_wrong_shape_is_rejected() {
     std::fs::write(&npy, bytes).unwrap();
     assert_rejected(&["render", "--init", npy.to_str().unwrap(), "--out", "{out}"], 2, "expected (N, 2)");
 }
+
+#[test]
+fn bench_json_has_stable_fields() {
+    let assert = scoreforce()
+        .args(["bench", "--field", "gmm8-ring", "double-well", "--particles", "2000", "--steps", "20"])
+        .args(["--repeats", "2", "--steps-per-dispatch", "8", "--baseline", "cpu", "--cpu-particles", "500", "--json"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one JSON object per case:\n{stdout}");
+    for line in lines {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in [
+            "field", "field_kind", "integrator", "adapter", "backend", "device_type", "timing",
+        ] {
+            assert!(case[key].is_string(), "{key} in {line}");
+        }
+        for key in [
+            "particles", "steps", "steps_per_dispatch", "repeats", "seconds_median", "seconds_min",
+            "seconds_max", "particle_steps_per_second", "ns_per_particle_step", "flops_per_step",
+            "flops_per_second", "int_ops_per_step", "bytes_per_step", "bytes_per_second",
+            "total_variation", "total_variation_exact_samples", "diverged", "cpu_particles",
+            "cpu_particle_steps_per_second", "gpu_over_cpu",
+        ] {
+            assert!(case[key].is_number(), "{key} in {line}");
+        }
+        assert_eq!(case["particles"], 2000);
+        assert_eq!(case["steps"], 20);
+        assert!(case["seconds_min"].as_f64() <= case["seconds_median"].as_f64());
+        assert!(case["seconds_median"].as_f64() <= case["seconds_max"].as_f64());
+    }
+}
+
+#[test]
+fn bench_table_lists_each_case() {
+    scoreforce()
+        .args(["bench", "--field", "ring", "--particles", "1000", "--steps", "10", "--repeats", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("particles"))
+        .stdout(predicate::str::contains("ring"));
+}
