@@ -19,7 +19,7 @@ struct DispatchParams {
     seed_lo: u32,
     seed_hi: u32,
     friction: f32,
-    flags: u32,
+    schedule_row: u32,
 }
 
 // Returns whether both components are finite (not NaN and not infinite). WGSL has no isnan,

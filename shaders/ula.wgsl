@@ -32,7 +32,7 @@ fn ula_main(
     }
     let particle = dispatch.particle_offset + index;
     let key = vec2<u32>(dispatch.seed_lo, dispatch.seed_hi);
-    let row = schedule[dispatch.step_begin];
+    let row = schedule[dispatch.schedule_row];
     var diverged_at = NOT_DIVERGED;
 
     // Two steps per iteration: on lavapipe this ran the 8-component mixture 15% faster than

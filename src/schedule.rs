@@ -212,9 +212,29 @@ impl Schedule {
         self.steps.len() as u32
     }
 
-    /// Index of the level that contains `step`.
+    /// Index of the level that contains `step`. Past the end of the schedule it is the last
+    /// Langevin level (the denoising step is not repeated), where a window keeps sampling.
     pub fn level_of(&self, step: u32) -> usize {
-        self.levels.iter().position(|l| step < l.end_step).unwrap_or(self.levels.len() - 1)
+        match self.levels.iter().position(|l| step < l.end_step) {
+            Some(level) => level,
+            None => self.last_langevin_level(),
+        }
+    }
+
+    /// Index of the last level that adds noise.
+    pub fn last_langevin_level(&self) -> usize {
+        let has_denoise = matches!(self.kind, ScheduleKind::Noise { denoise: true, .. });
+        self.levels.len() - 1 - usize::from(has_denoise && self.levels.len() > 1)
+    }
+
+    /// Row of the table that `step` uses: itself within the schedule, the last row of the
+    /// last Langevin level past its end.
+    pub fn row_of(&self, step: u32) -> u32 {
+        if step < self.total_steps() {
+            step
+        } else {
+            self.levels[self.last_langevin_level()].end_step - 1
+        }
     }
 
     /// sigma of the first level: the spread of the noise schedule's initial Gaussian.

@@ -118,7 +118,7 @@ fn gpu_struct_layouts() {
             offset_of!(DispatchParams, seed_lo),
             offset_of!(DispatchParams, seed_hi),
             offset_of!(DispatchParams, friction),
-            offset_of!(DispatchParams, flags),
+            offset_of!(DispatchParams, schedule_row),
         ],
     );
     check_layout(&step, "SamplerStatus", size_of::<SamplerStatus>(), &[0, 4, 8, 12, 16, 20, 24, 28]);

@@ -18,7 +18,9 @@ pub struct DispatchParams {
     pub seed_hi: u32,
     /// Friction gamma of the underdamped integrator, in 1 / time.
     pub friction: f32,
-    pub flags: u32,
+    /// Row of the schedule table the block uses. It equals `step_begin` within the
+    /// schedule; past its end (a window that keeps sampling) it is the last Langevin row.
+    pub schedule_row: u32,
 }
 
 /// Counters of one run segment.

@@ -448,7 +448,7 @@ impl ParticleSystem {
             seed_lo: key[0],
             seed_hi: key[1],
             friction: 0.0,
-            flags: 0,
+            schedule_row: self.setup.schedule.row_of(step_begin),
         }
     }
 
@@ -496,16 +496,42 @@ impl ParticleSystem {
         ranges
     }
 
-    /// Records dispatches of the step blocks into `encoder` and advances the step counter.
-    /// Writes the dispatch slots, so at most one such encoder may be in flight at a time.
-    /// The blocks must lie in one level, whose field parameters this writes.
-    pub fn encode_blocks(&mut self, ctx: &GpuContext, encoder: &mut wgpu::CommandEncoder, blocks: &[(u32, u32)]) {
-        if let (Some(first), Some(last)) = (blocks.first(), blocks.last()) {
-            let schedule = &self.setup.schedule;
-            debug_assert_eq!(schedule.level_of(first.0), schedule.level_of(last.1 - 1));
-            self.write_field_params(ctx, first.0);
+    /// Records up to `max_steps` steps from the current one into `encoder`, in blocks of at
+    /// most `steps_per_dispatch`, and returns how many it recorded. The steps stop at the
+    /// end of the current level, because the field parameters written here are that
+    /// level's; call again (in a new submission) for the next level. Past the end of the
+    /// schedule, the last Langevin level goes on with fresh noise, as a window needs.
+    ///
+    /// Writes the dispatch slots and field parameters, so the encoder must be submitted
+    /// before the next call.
+    pub fn encode_steps(
+        &mut self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        max_steps: u32,
+        steps_per_dispatch: u32,
+    ) -> u32 {
+        let schedule = &self.setup.schedule;
+        let begin = self.next_step;
+        let mut end = begin.saturating_add(max_steps);
+        if begin < schedule.total_steps() {
+            end = end.min(schedule.levels[schedule.level_of(begin)].end_step);
         }
-        self.encode_blocks_timed(ctx, encoder, blocks, None);
+        let block = steps_per_dispatch.max(1);
+        let max_blocks = (DISPATCH_SLOTS / self.chunks.len() as u32) as usize;
+        let mut blocks = Vec::new();
+        let mut start = begin;
+        while start < end && blocks.len() < max_blocks {
+            let stop = start.saturating_add(block).min(end);
+            blocks.push((start, stop));
+            start = stop;
+        }
+        if blocks.is_empty() {
+            return 0;
+        }
+        self.write_field_params(ctx, begin);
+        self.encode_blocks_timed(ctx, encoder, &blocks, None);
+        self.next_step - begin
     }
 
     fn encode_blocks_timed(
