@@ -12,9 +12,19 @@
 @group(0) @binding(2) var<uniform> dispatch: DispatchParams;
 @group(0) @binding(4) var<storage, read_write> positions: array<vec2<f32>>;
 
+// The drift h F, or with TAMED_DRIFT (set by the composition) the tamed drift
+// h F / (1 + h |F|), which stays below 1 in length however fast the force grows.
+fn ula_drift(force: vec2<f32>, step_size: f32) -> vec2<f32> {
+    let drift = step_size * force;
+    if (TAMED_DRIFT) {
+        return drift / (1.0 + length(drift));
+    }
+    return drift;
+}
+
 fn ula_step(x: vec2<f32>, row: ScheduleStep, particle: u32, step: u32, key: vec2<u32>) -> vec2<f32> {
     let words = particle_words(particle, step, STREAM_STEP, key);
-    return x + row.step_size * field_force(x) + row.noise_scale * normal_pair(words.x, words.y);
+    return x + ula_drift(field_force(x), row.step_size) + row.noise_scale * normal_pair(words.x, words.y);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -62,7 +62,7 @@ pub struct BenchArgs {
     #[arg(long, num_args = 1.., value_parser = parse_count)]
     pub particles: Vec<u64>,
 
-    /// Integrators to time [default: ula].
+    /// Integrators to time [default: ula mala underdamped].
     #[arg(long = "integrator", num_args = 1.., value_enum)]
     pub integrators: Vec<Integrator>,
 
@@ -123,9 +123,28 @@ pub struct SceneArgs {
     #[arg(long, value_enum)]
     pub schedule: Option<ScheduleName>,
 
-    /// Integrator [preset: ula].
+    /// Integrator: ula (unadjusted), mala (Metropolis-adjusted, exact target) or underdamped
+    /// (kinetic Langevin by BAOAB, with velocities) [preset: ula].
     #[arg(long, value_enum)]
     pub integrator: Option<Integrator>,
+
+    /// Friction gamma of the underdamped integrator, in 1 / time [default: 1].
+    #[arg(long)]
+    pub friction: Option<f64>,
+
+    /// Tamed ULA drift h F / (1 + h |F|): stays bounded where the force grows fast, such
+    /// as a double well at high temperature or a steep user potential.
+    #[arg(long)]
+    pub tamed: bool,
+
+    /// MALA: adapt the step size toward this acceptance rate in a warm-up before sampling
+    /// (0.574 is optimal in high dimension; in 2-D a higher rate is usually better).
+    #[arg(long)]
+    pub target_acceptance: Option<f64>,
+
+    /// Steps of the adaptation warm-up, not counted as sampling [default: 500].
+    #[arg(long)]
+    pub adapt_steps: Option<u32>,
 
     /// Seed of the Philox random numbers; the same seed gives the same particles on any
     /// device and any buffer split [preset: 1].

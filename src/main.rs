@@ -113,6 +113,18 @@ fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<Scen
     if let Some(integrator) = args.integrator {
         sampler.integrator = integrator;
     }
+    if let Some(friction) = args.friction {
+        sampler.friction = friction;
+    }
+    if args.tamed {
+        sampler.tamed = true;
+    }
+    if let Some(target) = args.target_acceptance {
+        sampler.target_acceptance = Some(target);
+    }
+    if let Some(steps) = args.adapt_steps {
+        sampler.adapt_steps = steps;
+    }
     if let Some(seed) = args.seed {
         sampler.seed = seed;
     }
@@ -170,16 +182,22 @@ fn prepare(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<RunConfig>
 
 /// Allocates the particles and runs the whole schedule with a progress bar.
 fn sample(ctx: &GpuContext, config: &RunConfig) -> Result<(ParticleSystem, Vec<LevelReport>)> {
-    let setup = SamplerSetup {
-        field: config.field.clone(),
-        schedule: config.schedule.clone(),
-        integrator: config.integrator,
-        particles: config.particles,
-        seed: config.seed,
-        init: config.init.clone(),
-        max_particles_per_buffer: None,
-    };
+    let setup = SamplerSetup::from_config(config);
     let mut system = ParticleSystem::new(ctx, setup).context("setting up the particles")?;
+    if let Some(adaptation) = config.adaptation {
+        let report = system
+            .adapt_step_size(ctx, adaptation.target_acceptance, adaptation.steps)
+            .context("adapting the MALA step size")?;
+        info!(
+            "adapted the step size from {:.4e} to {:.4e} in {} warm-up steps (acceptance {:.3}, \
+             target {})",
+            report.initial_step_size,
+            report.step_size,
+            report.warmup_steps,
+            report.acceptance_rate,
+            adaptation.target_acceptance
+        );
+    }
 
     let total = system.total_steps();
     let bar = ProgressBar::new(u64::from(total)).with_style(
@@ -201,21 +219,34 @@ fn sample(ctx: &GpuContext, config: &RunConfig) -> Result<(ParticleSystem, Vec<L
         particle_steps / secs,
         ctx.adapter_summary()
     );
-    report_divergence(config, &reports);
+    report_levels(&system, &reports);
     Ok((system, reports))
 }
 
-fn report_divergence(config: &RunConfig, reports: &[LevelReport]) {
-    for report in reports.iter().filter(|r| r.diverged > 0) {
-        let level = &config.schedule.levels[report.level];
-        warn!(
-            "{} particles became non-finite at level {} ({}), first at step {}; they are left \
-             out of the density. A smaller --step-size avoids this",
-            report.diverged,
-            report.level,
-            level.label(),
-            report.first_diverged_step.unwrap_or(level.first_step)
-        );
+/// Logs MALA's acceptance rate per level, and every level where particles diverged.
+fn report_levels(system: &ParticleSystem, reports: &[LevelReport]) {
+    let schedule = &system.setup.schedule;
+    for report in reports {
+        let level = &schedule.levels[report.level];
+        if report.proposed > 0 {
+            info!(
+                "level {} ({}, h = {:.4e}): acceptance rate {:.4}",
+                report.level,
+                level.label(),
+                level.step_size,
+                report.accepted as f64 / report.proposed as f64
+            );
+        }
+        if report.diverged > 0 {
+            warn!(
+                "{} particles became non-finite at level {} ({}), first at step {}; they are \
+                 left out of the density. A smaller --step-size or --tamed avoids this",
+                report.diverged,
+                report.level,
+                level.label(),
+                report.first_diverged_step.unwrap_or(level.first_step)
+            );
+        }
     }
 }
 

@@ -137,6 +137,15 @@ pub struct SamplerSpec {
     /// Target temperature T of exp(-V / T).
     pub temperature: f64,
     pub seed: u64,
+    /// Friction gamma of the underdamped integrator, in 1 / time.
+    pub friction: f64,
+    /// ULA with the tamed drift h F / (1 + h |F|), for forces that grow fast.
+    pub tamed: bool,
+    /// MALA only: adapt the step size toward this acceptance rate before sampling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_acceptance: Option<f64>,
+    /// Steps of the adaptation warm-up, which are not counted as sampling.
+    pub adapt_steps: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<InitSpec>,
 }
@@ -150,9 +159,20 @@ impl Default for SamplerSpec {
             step_size: 1e-3,
             temperature: 1.0,
             seed: 1,
+            friction: 1.0,
+            tamed: false,
+            target_acceptance: None,
+            adapt_steps: 500,
             init: None,
         }
     }
+}
+
+/// Step adaptation of MALA before sampling.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adaptation {
+    pub target_acceptance: f64,
+    pub steps: u32,
 }
 
 /// `[sampler.init]`: where particles start. Without it, the noise schedule starts from
@@ -233,6 +253,9 @@ pub struct RunConfig {
     pub particles: u32,
     pub seed: u64,
     pub init: InitialDistribution,
+    pub friction: f64,
+    pub tamed: bool,
+    pub adaptation: Option<Adaptation>,
     pub view: View,
     pub width: u32,
     pub height: u32,
@@ -277,7 +300,7 @@ impl Scene {
                 format!("{} is out of range; use 1 to {}", sampler.particles, u32::MAX),
             ));
         }
-        let kind = self.schedule.build_kind(&field)?;
+        let kind = self.schedule.build_kind(&field, sampler.integrator)?;
         let schedule =
             Schedule::build(kind, sampler.steps, sampler.step_size, sampler.temperature)?;
 
@@ -328,6 +351,46 @@ impl Scene {
             },
         };
 
+        if sampler.tamed && sampler.integrator != Integrator::Ula {
+            return Err(invalid(
+                "sampler.tamed",
+                format!(
+                    "the tamed drift applies to the ula integrator only, not {}",
+                    sampler.integrator.name()
+                ),
+            ));
+        }
+        if !(sampler.friction.is_finite() && sampler.friction > 0.0) {
+            return Err(invalid(
+                "sampler.friction",
+                format!("{} must be a finite number above 0", sampler.friction),
+            ));
+        }
+        let adaptation = match sampler.target_acceptance {
+            None => None,
+            Some(target) => {
+                if sampler.integrator != Integrator::Mala {
+                    return Err(invalid(
+                        "sampler.target_acceptance",
+                        "step adaptation toward an acceptance rate needs the mala integrator",
+                    ));
+                }
+                if !(target > 0.0 && target < 1.0) {
+                    return Err(invalid(
+                        "sampler.target_acceptance",
+                        format!("{target} is not a rate; use a value between 0 and 1, e.g. 0.574"),
+                    ));
+                }
+                if sampler.adapt_steps < 10 {
+                    return Err(invalid(
+                        "sampler.adapt_steps",
+                        format!("{} warm-up steps are too few to adapt; use at least 10", sampler.adapt_steps),
+                    ));
+                }
+                Some(Adaptation { target_acceptance: target, steps: sampler.adapt_steps })
+            }
+        };
+
         Ok(RunConfig {
             scene: self.clone(),
             field,
@@ -336,6 +399,9 @@ impl Scene {
             particles: sampler.particles as u32,
             seed: sampler.seed,
             init,
+            friction: sampler.friction,
+            tamed: sampler.tamed,
+            adaptation,
             view,
             width,
             height,
@@ -349,7 +415,7 @@ impl Scene {
 }
 
 impl ScheduleSpec {
-    fn build_kind(&self, field: &Field) -> Result<ScheduleKind, SceneError> {
+    fn build_kind(&self, field: &Field, integrator: Integrator) -> Result<ScheduleKind, SceneError> {
         Ok(match self.kind {
             ScheduleName::Constant => ScheduleKind::Constant,
             ScheduleName::Temperature => {
@@ -371,6 +437,7 @@ impl ScheduleSpec {
                     sigma_min: self.sigma_min,
                     levels: self.levels,
                     denoise: self.denoise,
+                    step_exponent: if integrator.has_velocities() { 1.0 } else { 2.0 },
                 }
             }
         })

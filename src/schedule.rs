@@ -7,9 +7,11 @@
 //! - constant: h and T fixed.
 //! - temperature: T_i geometric from `t_max` down to the target T, h fixed (tempering).
 //! - noise: sigma_i geometric from `sigma_max` to `sigma_min` (NCSN, Song and Ermon 2019),
-//!   h_i = h * sigma_i^2 / sigma_min^2, where h is the step at the last level, and an
-//!   optional final denoising step x += sigma_min^2 * score(x, sigma_min) without noise
-//!   (Tweedie's formula, as in NCSNv2).
+//!   h_i = h * (sigma_i / sigma_min)^p, where h is the step at the last level and p is 2
+//!   (NCSN's rule, for the overdamped integrators) or 1 (underdamped: its stability limit
+//!   scales with the square root of the curvature, so with sigma), and an optional final
+//!   denoising step x += sigma_min^2 * score(x, sigma_min) without noise (Tweedie's
+//!   formula, as in NCSNv2).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -29,7 +31,14 @@ pub struct ScheduleStep {
 pub enum ScheduleKind {
     Constant,
     Temperature { t_max: f64, levels: u32 },
-    Noise { sigma_max: f64, sigma_min: f64, levels: u32, denoise: bool },
+    Noise {
+        sigma_max: f64,
+        sigma_min: f64,
+        levels: u32,
+        denoise: bool,
+        /// p in h_i = h * (sigma_i / sigma_min)^p: 2 for ULA and MALA, 1 for underdamped.
+        step_exponent: f64,
+    },
 }
 
 impl ScheduleKind {
@@ -74,6 +83,12 @@ pub struct Schedule {
     pub kind: ScheduleKind,
     pub steps: Vec<ScheduleStep>,
     pub levels: Vec<Level>,
+    /// The h it was built with (the last level's, for the noise schedule).
+    pub step_size: f64,
+    /// The target temperature.
+    pub temperature: f64,
+    /// Langevin steps, without the denoising step.
+    pub langevin_steps: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -143,7 +158,7 @@ impl Schedule {
                     .map(|t| (step_size, t, 0.0))
                     .collect()
             }
-            ScheduleKind::Noise { sigma_max, sigma_min, levels, .. } => {
+            ScheduleKind::Noise { sigma_max, sigma_min, levels, step_exponent, .. } => {
                 check_levels(*levels, total_steps)?;
                 if !(sigma_min.is_finite() && *sigma_min > 0.0) {
                     return Err(invalid(
@@ -159,7 +174,9 @@ impl Schedule {
                 }
                 geometric(*sigma_max, *sigma_min, *levels)
                     .into_iter()
-                    .map(|sigma| (step_size * sigma * sigma / (sigma_min * sigma_min), temperature, sigma))
+                    .map(|sigma| {
+                        (step_size * (sigma / sigma_min).powf(*step_exponent), temperature, sigma)
+                    })
                     .collect()
             }
         };
@@ -205,7 +222,12 @@ impl Schedule {
             });
         }
 
-        Ok(Schedule { kind, steps, levels })
+        Ok(Schedule { kind, steps, levels, step_size, temperature, langevin_steps: total_steps })
+    }
+
+    /// The same schedule with another step size h (MALA's adaptation changes it).
+    pub fn with_step_size(&self, step_size: f64) -> Result<Schedule, ScheduleError> {
+        Schedule::build(self.kind.clone(), self.langevin_steps, step_size, self.temperature)
     }
 
     pub fn total_steps(&self) -> u32 {
@@ -268,8 +290,13 @@ mod tests {
 
     #[test]
     fn noise_levels_are_geometric_with_ncsn_steps() {
-        let kind =
-            ScheduleKind::Noise { sigma_max: 1.0, sigma_min: 0.01, levels: 3, denoise: true };
+        let kind = ScheduleKind::Noise {
+            sigma_max: 1.0,
+            sigma_min: 0.01,
+            levels: 3,
+            denoise: true,
+            step_exponent: 2.0,
+        };
         let schedule = Schedule::build(kind, 10, 2e-5, 1.0).unwrap();
         let sigmas: Vec<f64> = schedule.levels.iter().map(|l| l.sigma).collect();
         assert!((sigmas[0] - 1.0).abs() < 1e-12);
@@ -306,7 +333,13 @@ mod tests {
         assert_eq!(error.key, "sampler.steps");
         let error = Schedule::build(ScheduleKind::Constant, 5, f64::NAN, 1.0).unwrap_err();
         assert_eq!(error.key, "sampler.step_size");
-        let kind = ScheduleKind::Noise { sigma_max: 0.1, sigma_min: 1.0, levels: 2, denoise: false };
+        let kind = ScheduleKind::Noise {
+            sigma_max: 0.1,
+            sigma_min: 1.0,
+            levels: 2,
+            denoise: false,
+            step_exponent: 2.0,
+        };
         assert_eq!(Schedule::build(kind, 5, 0.1, 1.0).unwrap_err().key, "schedule.sigma_max");
     }
 }

@@ -151,7 +151,7 @@ fn init_file_of_wrong_shape_is_rejected() {
 #[test]
 fn bench_json_has_stable_fields() {
     let assert = scoreforce()
-        .args(["bench", "--field", "gmm8-ring", "double-well", "--particles", "2000", "--steps", "20"])
+        .args(["bench", "--field", "gmm8-ring", "double-well", "--integrator", "ula", "--particles", "2000", "--steps", "20"])
         .args(["--repeats", "2", "--steps-per-dispatch", "8", "--baseline", "cpu", "--cpu-particles", "500", "--json"])
         .assert()
         .success();
@@ -178,7 +178,24 @@ fn bench_json_has_stable_fields() {
         assert_eq!(case["steps"], 20);
         assert!(case["seconds_min"].as_f64() <= case["seconds_median"].as_f64());
         assert!(case["seconds_median"].as_f64() <= case["seconds_max"].as_f64());
+        assert!(case["acceptance_rate"].is_null(), "ULA has no acceptance rate");
     }
+}
+
+#[test]
+fn bench_reports_mala_acceptance() {
+    let assert = scoreforce()
+        .args(["bench", "--field", "double-well", "--integrator", "mala", "underdamped"])
+        .args(["--particles", "2000", "--steps", "20", "--repeats", "1", "--json"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let cases: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(cases.len(), 2);
+    let rate = cases[0]["acceptance_rate"].as_f64().unwrap();
+    assert!(rate > 0.0 && rate <= 1.0, "{rate}");
+    assert_eq!(cases[1]["integrator"], "underdamped");
+    assert_eq!(cases[1]["bytes_per_step"].as_f64(), Some(32.0 / 128.0));
 }
 
 #[test]
@@ -189,4 +206,55 @@ fn bench_table_lists_each_case() {
         .success()
         .stdout(predicate::str::contains("particles"))
         .stdout(predicate::str::contains("ring"));
+}
+
+#[test]
+fn integrator_options_are_checked() {
+    assert_rejected(&["render", "--integrator", "mala", "--tamed", "--out", "{out}"], 2, "tamed drift applies to the ula integrator only");
+    assert_rejected(&["render", "--target-acceptance", "0.6", "--out", "{out}"], 2, "needs the mala integrator");
+    assert_rejected(
+        &["render", "--integrator", "mala", "--target-acceptance", "1.5", "--out", "{out}"],
+        2,
+        "use a value between 0 and 1",
+    );
+    assert_rejected(&["render", "--integrator", "underdamped", "--friction", "0", "--out", "{out}"], 2, "sampler.friction");
+}
+
+#[test]
+fn mala_adaptation_prints_final_step_and_acceptance() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("mb.png");
+    let assert = scoreforce()
+        .args(["render", "--field", "mueller-brown", "--integrator", "mala", "--schedule", "constant"])
+        .args(["--particles", "20000", "--steps", "50", "--target-acceptance", "0.7", "--adapt-steps", "200"])
+        .args(["--size", "32x32", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("adapted the step size from 1.0000e-4 to"), "{stderr}");
+    assert!(stderr.contains("acceptance rate"), "{stderr}");
+}
+
+#[test]
+fn divergence_is_reported_and_tamed_avoids_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let scene = folder.path().join("scene.toml");
+    std::fs::write(
+        &scene,
+        "[field]\nkind = \"double-well\"\n[sampler]\nparticles = 20000\nsteps = 100\nstep_size = 0.05\n\
+         [sampler.init]\nkind = \"uniform\"\nmin = [-4.0, -4.0]\nmax = [4.0, 4.0]\n",
+    )
+    .unwrap();
+    let out = folder.path().join("dw.png");
+    let plain = scoreforce().arg("render").arg(&scene).arg("--out").arg(&out).assert().success();
+    let stderr = String::from_utf8_lossy(&plain.get_output().stderr).to_string();
+    assert!(stderr.contains("particles became non-finite"), "{stderr}");
+    assert!(stderr.contains("--tamed"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&plain.get_output().stdout).to_string();
+    assert!(!stdout.contains(" 0 non-finite"), "{stdout}");
+
+    let tamed = scoreforce().arg("render").arg(&scene).arg("--tamed").arg("--out").arg(&out).assert().success();
+    let stdout = String::from_utf8_lossy(&tamed.get_output().stdout).to_string();
+    assert!(stdout.contains(" 0 non-finite"), "{stdout}");
 }

@@ -17,6 +17,8 @@ fn sampled(ctx: &GpuContext, config: &RunConfig) -> ParticleSystem {
         particles: config.particles,
         seed: config.seed,
         init: config.init.clone(),
+        friction: config.friction,
+        tamed: config.tamed,
         max_particles_per_buffer: None,
     };
     let mut system = ParticleSystem::new(ctx, setup).unwrap();

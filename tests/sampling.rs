@@ -23,6 +23,8 @@ fn setup_from(config: &RunConfig) -> SamplerSetup {
         particles: config.particles,
         seed: config.seed,
         init: config.init.clone(),
+        friction: config.friction,
+        tamed: config.tamed,
         max_particles_per_buffer: None,
     }
 }
@@ -52,6 +54,8 @@ fn ula_gaussian_variance_matches_exact_chain() {
         particles,
         seed: 3,
         init: InitialDistribution::Gaussian { mean: DVec2::splat(1.0), std: DVec2::splat(3.0) },
+        friction: 1.0,
+        tamed: false,
         max_particles_per_buffer: None,
     };
     let (positions, diverged) = run(&ctx, setup);

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use scoreforce::density::{self, BinParams, ColormapParams, DensityStats, GridParams};
 use scoreforce::field::probe::FIELD_PROBE_WGSL;
-use scoreforce::sampler::gpu_data::{DispatchParams, InitParams, SamplerStatus, ScheduleStep};
-use scoreforce::sampler::{INIT_WGSL, Integrator, step_shader_source};
+use scoreforce::sampler::gpu_data::{DispatchParams, InitParams, SamplerStatus, ScheduleStep, VelocityInit};
+use scoreforce::sampler::{INIT_VELOCITY_WGSL, INIT_WGSL, INTEGRATORS, Integrator, step_shader_source};
 use scoreforce::scene::{PRESETS, Scene};
 use scoreforce::shader::{self, ShaderOptions};
 
@@ -23,6 +23,10 @@ fn modules() -> Vec<(String, String)> {
     let mut modules = vec![
         ("init".to_string(), shader::compose_stage(INIT_WGSL, None, ShaderOptions { int64: false })),
         ("init.int64".to_string(), shader::compose_stage(INIT_WGSL, None, ShaderOptions { int64: true })),
+        (
+            "init_velocity".to_string(),
+            shader::compose_stage(INIT_VELOCITY_WGSL, None, ShaderOptions { int64: false }),
+        ),
         ("bin".to_string(), shader::compose(density::BIN_WGSL)),
         (
             "density_stats".to_string(),
@@ -34,12 +38,14 @@ fn modules() -> Vec<(String, String)> {
         ),
     ];
     for field in fields() {
-        for integrator in [Integrator::Ula] {
+        for integrator in INTEGRATORS {
             for int64 in [false, true] {
-                modules.push((
-                    format!("{}[{}] int64 {int64}", integrator.name(), field.kind_name()),
-                    step_shader_source(&field, integrator, ShaderOptions { int64 }),
-                ));
+                for tamed in [false, integrator == Integrator::Ula] {
+                    modules.push((
+                        format!("{}[{}] int64 {int64} tamed {tamed}", integrator.name(), field.kind_name()),
+                        step_shader_source(&field, integrator, tamed, ShaderOptions { int64 }),
+                    ));
+                }
             }
         }
         modules.push((
@@ -94,7 +100,8 @@ fn gpu_struct_layouts() {
     use std::mem::{offset_of, size_of};
 
     let field = &fields()[0];
-    let step = shader::validate("ula", &step_shader_source(field, Integrator::Ula, ShaderOptions::default())).unwrap();
+    let step =
+        shader::validate("ula", &step_shader_source(field, Integrator::Ula, false, ShaderOptions::default())).unwrap();
     check_layout(
         &step,
         "ScheduleStep",
@@ -120,6 +127,15 @@ fn gpu_struct_layouts() {
             offset_of!(DispatchParams, friction),
             offset_of!(DispatchParams, schedule_row),
         ],
+    );
+
+    let velocity_source = shader::compose_stage(INIT_VELOCITY_WGSL, None, ShaderOptions::default());
+    let velocity = shader::validate("init_velocity", &velocity_source).unwrap();
+    check_layout(
+        &velocity,
+        "VelocityInit",
+        size_of::<VelocityInit>(),
+        &[offset_of!(VelocityInit, temperature), 4, 8, 12],
     );
     check_layout(&step, "SamplerStatus", size_of::<SamplerStatus>(), &[0, 4, 8, 12, 16, 20, 24, 28]);
 

@@ -18,3 +18,8 @@ fn field_force(x: vec2<f32>) -> vec2<f32> {
     let w_over_vy = banana_twisted_y(x, p) / p.z;
     return -vec2<f32>(x.x / p.y + 2.0 * p.x * x.x * w_over_vy, w_over_vy);
 }
+
+// Returns (V, force x, force y).
+fn field_eval(x: vec2<f32>) -> vec3<f32> {
+    return vec3<f32>(field_potential(x), field_force(x));
+}

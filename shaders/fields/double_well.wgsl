@@ -13,3 +13,8 @@ fn field_force(x: vec2<f32>) -> vec2<f32> {
     let p = field_params.rows[0];
     return -vec2<f32>(p.x + 2.0 * p.y * x.x + 4.0 * p.z * x.x * x.x * x.x, x.y);
 }
+
+// Returns (V, force x, force y).
+fn field_eval(x: vec2<f32>) -> vec3<f32> {
+    return vec3<f32>(field_potential(x), field_force(x));
+}

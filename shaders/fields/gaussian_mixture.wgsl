@@ -43,3 +43,7 @@ fn field_potential(x: vec2<f32>) -> f32 {
 fn field_force(x: vec2<f32>) -> vec2<f32> {
     return mixture_eval(x).yz;
 }
+
+fn field_eval(x: vec2<f32>) -> vec3<f32> {
+    return mixture_eval(x);
+}

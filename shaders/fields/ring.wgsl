@@ -16,3 +16,8 @@ fn field_force(x: vec2<f32>) -> vec2<f32> {
     let radial = (r - p.x) / (p.y * p.y) + 1.0 / r;
     return -radial * x / r;
 }
+
+// Returns (V, force x, force y).
+fn field_eval(x: vec2<f32>) -> vec3<f32> {
+    return vec3<f32>(field_potential(x), field_force(x));
+}

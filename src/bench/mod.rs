@@ -68,7 +68,8 @@ pub enum Baseline {
     Cpu,
 }
 
-/// The default matrix: the three core presets at one million particles.
+/// The default matrix: the three core presets at one million particles, with each
+/// integrator.
 pub const DEFAULT_FIELDS: [&str; 3] = ["gmm8-ring", "mueller-brown", "double-well"];
 pub const DEFAULT_PARTICLES: u64 = 1_000_000;
 /// The fastest of 16, 32, 64, 128 and 256 on lavapipe; see docs/BENCHMARKS.md.
@@ -100,7 +101,7 @@ impl BenchPlan {
     pub fn matrix(file: BenchFile) -> Result<BenchPlan, BenchError> {
         let fields = file.fields.unwrap_or_else(|| DEFAULT_FIELDS.map(String::from).to_vec());
         let particles = file.particles.unwrap_or_else(|| vec![DEFAULT_PARTICLES]);
-        let integrators = file.integrators.unwrap_or_else(|| vec![Integrator::Ula]);
+        let integrators = file.integrators.unwrap_or_else(|| crate::sampler::INTEGRATORS.to_vec());
         let steps_per_dispatch =
             file.steps_per_dispatch.unwrap_or_else(|| vec![DEFAULT_STEPS_PER_DISPATCH]);
         let repeats = file.repeats.unwrap_or(DEFAULT_REPEATS);
@@ -173,18 +174,25 @@ pub fn force_flops(field: &Field) -> f64 {
 }
 
 pub fn cost(field: &Field, integrator: Integrator, steps_per_dispatch: u32) -> Cost {
-    // Box-Muller 11, position update 8, finiteness check 2.
-    let update = 21.0;
+    // Box-Muller 11 and the finiteness check 2, then the integrator's own update: ULA's
+    // position update 4; MALA's proposal 4, two proposal densities 12, the ratio and the
+    // uniform's log 5, the selects 4; BAOAB's two kicks, two drifts and the
+    // Ornstein-Uhlenbeck step 16. MALA evaluates V with the force (`field_eval`), which
+    // costs little beyond the force for the kinds here.
+    let update = 13.0
+        + match integrator {
+            Integrator::Ula => 4.0,
+            Integrator::Mala => 25.0,
+            Integrator::Underdamped => 16.0,
+        };
     // Ten rounds of two 32x32 products from 16-bit halves (16 each), four xors and the
     // key schedule (2).
     let philox = 10.0 * (2.0 * 16.0 + 4.0 + 2.0);
-    let state_bytes = match integrator {
-        Integrator::Ula => 16.0,
-    };
     Cost {
         flops: force_flops(field) + update,
         int_ops: philox,
-        bytes: state_bytes / f64::from(steps_per_dispatch),
+        // A load and a store of the state per dispatch.
+        bytes: 2.0 * integrator.bytes_per_particle() as f64 / f64::from(steps_per_dispatch),
     }
 }
 
@@ -220,6 +228,8 @@ pub struct BenchResult {
     /// The same for exact samples of the same size: the Monte Carlo floor.
     pub total_variation_exact_samples: Option<f64>,
     pub diverged: u64,
+    /// MALA's accepted over proposed moves in the last repeat; `null` for the others.
+    pub acceptance_rate: Option<f64>,
     pub cpu_particles: Option<u32>,
     pub cpu_particle_steps_per_second: Option<f64>,
     pub gpu_over_cpu: Option<f64>,
@@ -253,25 +263,18 @@ fn config_for(case: &BenchCase, steps: Option<u32>) -> Result<RunConfig, BenchEr
 /// Runs one case and returns its figures.
 pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<BenchResult, BenchError> {
     let config = config_for(case, plan.steps)?;
-    let setup = SamplerSetup {
-        field: config.field.clone(),
-        schedule: config.schedule.clone(),
-        integrator: config.integrator,
-        particles: config.particles,
-        seed: config.seed,
-        init: config.init.clone(),
-        max_particles_per_buffer: None,
-    };
+    let setup = SamplerSetup::from_config(&config);
     let mut system = ParticleSystem::new(ctx, setup)?;
     system.set_steps_per_dispatch(Some(case.steps_per_dispatch));
     let timestamps = system.enable_timestamps(ctx);
     system.run_until(ctx, WARMUP_STEPS, &mut |_| {})?;
 
     let mut seconds = Vec::with_capacity(plan.repeats as usize);
+    let mut reports = Vec::new();
     for _ in 0..plan.repeats {
         system.reset(ctx)?;
         let started = Instant::now();
-        system.run(ctx, &mut |_| {})?;
+        reports = system.run(ctx, &mut |_| {})?;
         let wall = started.elapsed().as_secs_f64();
         seconds.push(if timestamps { system.gpu_secs() } else { wall });
     }
@@ -288,11 +291,12 @@ pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<
     let (total_variation, total_variation_exact_samples) = accuracy_of(&config, &positions);
 
     let (cpu_particles, cpu_rate) = match plan.baseline {
-        Some(Baseline::Cpu) => {
+        // The CPU baseline runs ULA only; other integrators get no ratio.
+        Some(Baseline::Cpu) if config.integrator == Integrator::Ula => {
             let particles = plan.cpu_particles.min(config.particles).max(1);
             (Some(particles), Some(cpu_rate(&config, particles)))
         }
-        None => (None, None),
+        _ => (None, None),
     };
 
     let info = &ctx.info;
@@ -321,10 +325,17 @@ pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<
         total_variation,
         total_variation_exact_samples,
         diverged: system.total_diverged(),
+        acceptance_rate: acceptance_rate(&reports),
         cpu_particles,
         cpu_particle_steps_per_second: cpu_rate,
         gpu_over_cpu: cpu_rate.map(|cpu| rate / cpu),
     })
+}
+
+fn acceptance_rate(reports: &[crate::sampler::LevelReport]) -> Option<f64> {
+    let proposed: u64 = reports.iter().map(|r| r.proposed).sum();
+    let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
+    (proposed > 0).then(|| accepted as f64 / proposed as f64)
 }
 
 /// Particle-steps per second of the CPU baseline on `particles` particles, after a
@@ -375,13 +386,13 @@ fn reference_point(config: &RunConfig, view: crate::density::View) -> DVec2 {
 /// A readable table of results, one row per case.
 pub fn format_table(results: &[BenchResult]) -> String {
     let mut out = format!(
-        "{:<14} {:<10} {:>10} {:>6} {:>4} {:>12} {:>8} {:>9} {:>9} {:>7} {:>7} {:>9}\n",
-        "field", "integrator", "particles", "steps", "spd", "steps/s", "ns/step", "GFLOP/s", "GB/s", "TV", "TV MC", "GPU/CPU"
+        "{:<14} {:<11} {:>10} {:>6} {:>4} {:>12} {:>8} {:>9} {:>9} {:>7} {:>7} {:>7} {:>9}\n",
+        "field", "integrator", "particles", "steps", "spd", "steps/s", "ns/step", "GFLOP/s", "GB/s", "TV", "TV MC", "accept", "GPU/CPU"
     );
     for r in results {
         let optional = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
         out += &format!(
-            "{:<14} {:<10} {:>10} {:>6} {:>4} {:>12.3e} {:>8.2} {:>9.2} {:>9.3} {:>7} {:>7} {:>9}\n",
+            "{:<14} {:<11} {:>10} {:>6} {:>4} {:>12.3e} {:>8.2} {:>9.2} {:>9.3} {:>7} {:>7} {:>7} {:>9}\n",
             r.field,
             r.integrator,
             r.particles,
@@ -393,6 +404,7 @@ pub fn format_table(results: &[BenchResult]) -> String {
             r.bytes_per_second * 1e-9,
             optional(r.total_variation, 4),
             optional(r.total_variation_exact_samples, 4),
+            optional(r.acceptance_rate, 3),
             optional(r.gpu_over_cpu, 1),
         );
     }

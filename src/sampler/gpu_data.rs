@@ -1,5 +1,6 @@
 //! `#[repr(C)]` structs shared with the sampler's WGSL. Keep in sync with
-//! `shaders/common.wgsl`, `shaders/sampler_status.wgsl` and `shaders/init.wgsl`; the test
+//! `shaders/common.wgsl`, `shaders/sampler_status.wgsl`, `shaders/init.wgsl` and
+//! `shaders/init_velocity.wgsl`; the test
 //! `gpu_struct_layouts` compares sizes and offsets with naga's reflection.
 
 use bytemuck::{Pod, Zeroable};
@@ -68,4 +69,13 @@ pub struct InitParams {
     pub _pad: [u32; 3],
     pub a: [f32; 2],
     pub b: [f32; 2],
+}
+
+/// Temperature of the initial velocities. Mirrors `VelocityInit` in
+/// `shaders/init_velocity.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct VelocityInit {
+    pub temperature: f32,
+    pub _pad: [u32; 3],
 }

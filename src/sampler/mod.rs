@@ -8,7 +8,15 @@
 //! Philox keyed by the seed and counted by the global particle index and step, so results
 //! do not depend on the chunk size or on how steps are grouped.
 
+mod adapt;
 pub mod gpu_data;
+mod pipelines;
+
+pub use adapt::AdaptationReport;
+
+pub use pipelines::{
+    INIT_VELOCITY_WGSL, INIT_WGSL, buffer_layout_entry, create_compute_pipeline, step_shader_source,
+};
 
 use std::time::Instant;
 
@@ -20,8 +28,8 @@ use crate::field::probe::padded_field_params;
 use crate::gpu::{GpuContext, GpuError, PassTimer};
 use crate::rng;
 use crate::schedule::Schedule;
-use crate::shader::{self, ShaderOptions, WORKGROUP_SIZE};
-use gpu_data::{DispatchParams, InitParams, SamplerStatus};
+use crate::shader::WORKGROUP_SIZE;
+use gpu_data::{DispatchParams, InitParams, SamplerStatus, VelocityInit};
 
 /// Bytes of GPU memory per particle for its position.
 pub const POSITION_BYTES: u64 = 8;
@@ -46,19 +54,34 @@ pub enum Integrator {
     /// Unadjusted Langevin (Euler-Maruyama): x' = x + h F + sqrt(2 h T) xi.
     #[default]
     Ula,
+    /// Metropolis-adjusted Langevin: the ULA move as a proposal, accepted or rejected so
+    /// that exp(-V / T) is exactly invariant.
+    Mala,
+    /// Underdamped (kinetic) Langevin with unit mass and friction gamma, by BAOAB.
+    Underdamped,
 }
+
+pub const INTEGRATORS: [Integrator; 3] = [Integrator::Ula, Integrator::Mala, Integrator::Underdamped];
 
 impl Integrator {
     pub fn name(self) -> &'static str {
         match self {
             Integrator::Ula => "ula",
+            Integrator::Mala => "mala",
+            Integrator::Underdamped => "underdamped",
         }
     }
 
-    fn stage(self) -> (&'static str, &'static str) {
+    /// Bytes of GPU memory per particle: the position, and the velocity for BAOAB.
+    pub fn bytes_per_particle(self) -> u64 {
         match self {
-            Integrator::Ula => (include_str!("../../shaders/ula.wgsl"), "ula_main"),
+            Integrator::Ula | Integrator::Mala => POSITION_BYTES,
+            Integrator::Underdamped => 2 * POSITION_BYTES,
         }
+    }
+
+    pub fn has_velocities(self) -> bool {
+        self == Integrator::Underdamped
     }
 }
 
@@ -79,8 +102,14 @@ pub enum SamplerError {
     ParticleCount(String),
     #[error("the initial positions hold {given} particles but {expected} were requested")]
     InitLength { given: usize, expected: u32 },
+    #[error("invalid `sampler.tamed`: the tamed drift applies to the ula integrator only, not {0}")]
+    TamedIntegrator(&'static str),
+    #[error("invalid `sampler.friction`: {0} must be a finite number above 0")]
+    Friction(f64),
     #[error(transparent)]
-    Shader(#[from] shader::ShaderError),
+    Shader(#[from] crate::shader::ShaderError),
+    #[error(transparent)]
+    Schedule(#[from] crate::schedule::ScheduleError),
 }
 
 /// Everything that decides a run.
@@ -92,8 +121,29 @@ pub struct SamplerSetup {
     pub particles: u32,
     pub seed: u64,
     pub init: InitialDistribution,
+    /// Friction gamma of the underdamped integrator, in 1 / time.
+    pub friction: f64,
+    /// ULA with the tamed drift h F / (1 + h |F|), which stays bounded where F grows fast.
+    pub tamed: bool,
     /// Caps the particles per buffer below the device limit (tests split small runs).
     pub max_particles_per_buffer: Option<u32>,
+}
+
+impl SamplerSetup {
+    /// The setup a validated scene describes.
+    pub fn from_config(config: &crate::scene::RunConfig) -> Self {
+        SamplerSetup {
+            field: config.field.clone(),
+            schedule: config.schedule.clone(),
+            integrator: config.integrator,
+            particles: config.particles,
+            seed: config.seed,
+            init: config.init.clone(),
+            friction: config.friction,
+            tamed: config.tamed,
+            max_particles_per_buffer: None,
+        }
+    }
 }
 
 /// What happened during one level of the schedule.
@@ -110,11 +160,14 @@ pub struct LevelReport {
 /// One storage buffer of particles.
 pub struct ParticleChunk {
     pub positions: wgpu::Buffer,
+    /// Present for the underdamped integrator.
+    pub velocities: Option<wgpu::Buffer>,
     /// Global index of the chunk's first particle.
     pub offset: u32,
     pub count: u32,
     step_bind_group: wgpu::BindGroup,
     init_bind_group: wgpu::BindGroup,
+    velocity_bind_group: Option<wgpu::BindGroup>,
 }
 
 pub struct ParticleSystem {
@@ -123,9 +176,10 @@ pub struct ParticleSystem {
     field_params: wgpu::Buffer,
     dispatch_params: wgpu::Buffer,
     init_params: wgpu::Buffer,
+    velocity_init: wgpu::Buffer,
     status: wgpu::Buffer,
-    step_pipeline: wgpu::ComputePipeline,
-    init_pipeline: wgpu::ComputePipeline,
+    schedule_buffer: wgpu::Buffer,
+    pipelines: pipelines::Pipelines,
     slot_stride: u64,
     max_workgroups_per_dimension: u32,
     target_submit_secs: f64,
@@ -181,7 +235,7 @@ pub fn dispatch_grid(invocations: u32, max_per_dimension: u32) -> (u32, u32) {
 impl ParticleSystem {
     /// Allocates the buffers, builds the pipelines and draws the initial positions.
     pub fn new(ctx: &GpuContext, setup: SamplerSetup) -> Result<Self, SamplerError> {
-        check_particle_count(ctx, setup.particles)?;
+        check_particle_count(ctx, setup.particles, setup.integrator)?;
         if let InitialDistribution::Positions(positions) = &setup.init
             && positions.len() != setup.particles as usize
         {
@@ -189,6 +243,12 @@ impl ParticleSystem {
                 given: positions.len(),
                 expected: setup.particles,
             });
+        }
+        if setup.tamed && setup.integrator != Integrator::Ula {
+            return Err(SamplerError::TamedIntegrator(setup.integrator.name()));
+        }
+        if setup.integrator.has_velocities() && !(setup.friction.is_finite() && setup.friction > 0.0) {
+            return Err(SamplerError::Friction(setup.friction));
         }
 
         let device = &ctx.device;
@@ -203,15 +263,21 @@ impl ParticleSystem {
                 limits.min_uniform_buffer_offset_alignment,
             ));
 
-        let field_rows = padded_field_params(&setup.field, 0.0).len();
-        let field_params = ctx.scoped("allocating the field parameters", || {
+        let uniform_buffer = |label: &'static str, size: u64| {
             device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("sampler.field_params"),
-                size: (field_rows * 16) as u64,
+                label: Some(label),
+                size,
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             })
-        })?;
+        };
+        let field_rows = padded_field_params(&setup.field, 0.0).len();
+        let field_params = uniform_buffer("sampler.field_params", (field_rows * 16) as u64);
+        let dispatch_params =
+            uniform_buffer("sampler.dispatch_params", slot_stride * u64::from(DISPATCH_SLOTS));
+        let init_params = uniform_buffer("sampler.init_params", std::mem::size_of::<InitParams>() as u64);
+        let velocity_init =
+            uniform_buffer("sampler.velocity_init", std::mem::size_of::<VelocityInit>() as u64);
         let schedule_buffer = ctx.scoped("allocating the schedule table", || {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("sampler.schedule"),
@@ -222,18 +288,6 @@ impl ParticleSystem {
             })
         })?;
         ctx.queue.write_buffer(&schedule_buffer, 0, bytemuck::cast_slice(&setup.schedule.steps));
-        let dispatch_params = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sampler.dispatch_params"),
-            size: slot_stride * u64::from(DISPATCH_SLOTS),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let init_params = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sampler.init_params"),
-            size: std::mem::size_of::<InitParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
         let status = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("sampler.status"),
             size: std::mem::size_of::<SamplerStatus>() as u64,
@@ -243,54 +297,83 @@ impl ParticleSystem {
             mapped_at_creation: false,
         });
 
-        let (step_layout, step_pipeline) = create_step_pipeline(ctx, &setup)?;
-        let (init_layout, init_pipeline) = create_init_pipeline(ctx)?;
+        let pipelines = pipelines::Pipelines::new(ctx, &setup)?;
 
         let mut chunks = Vec::new();
         let mut offset = 0u32;
         while offset < setup.particles {
             let count = per_buffer.min(setup.particles - offset);
             let index = chunks.len();
-            let context = format!(
-                "allocating particle buffer {index} ({count} particles, {:.1} MiB)",
-                (u64::from(count) * POSITION_BYTES) as f64 / (1024.0 * 1024.0)
-            );
-            let positions = ctx.scoped(&context, || {
-                device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(&format!("sampler.positions[{index}]")),
-                    size: u64::from(count) * POSITION_BYTES,
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_DST
-                        | wgpu::BufferUsages::COPY_SRC,
-                    mapped_at_creation: false,
+            let particle_buffer = |kind: &str| {
+                let context = format!(
+                    "allocating {kind} buffer {index} ({count} particles, {:.1} MiB)",
+                    (u64::from(count) * POSITION_BYTES) as f64 / (1024.0 * 1024.0)
+                );
+                ctx.scoped(&context, || {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some(&format!("sampler.{kind}[{index}]")),
+                        size: u64::from(count) * POSITION_BYTES,
+                        usage: wgpu::BufferUsages::STORAGE
+                            | wgpu::BufferUsages::COPY_DST
+                            | wgpu::BufferUsages::COPY_SRC,
+                        mapped_at_creation: false,
+                    })
                 })
-            })?;
+            };
+            let positions = particle_buffer("positions")?;
+            let velocities = match setup.integrator.has_velocities() {
+                true => Some(particle_buffer("velocities")?),
+                false => None,
+            };
             let dispatch_binding = wgpu::BufferBinding {
                 buffer: &dispatch_params,
                 offset: 0,
                 size: wgpu::BufferSize::new(std::mem::size_of::<DispatchParams>() as u64),
             };
+            let mut step_entries = vec![
+                entry(0, field_params.as_entire_binding()),
+                entry(1, schedule_buffer.as_entire_binding()),
+                entry(2, wgpu::BindingResource::Buffer(dispatch_binding.clone())),
+                entry(3, status.as_entire_binding()),
+                entry(4, positions.as_entire_binding()),
+            ];
+            if let Some(velocities) = &velocities {
+                step_entries.push(entry(5, velocities.as_entire_binding()));
+            }
             let step_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(&format!("sampler.step_bind_group[{index}]")),
-                layout: &step_layout,
-                entries: &[
-                    entry(0, field_params.as_entire_binding()),
-                    entry(1, schedule_buffer.as_entire_binding()),
-                    entry(2, wgpu::BindingResource::Buffer(dispatch_binding.clone())),
-                    entry(3, status.as_entire_binding()),
-                    entry(4, positions.as_entire_binding()),
-                ],
+                layout: &pipelines.step_layout,
+                entries: &step_entries,
             });
             let init_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(&format!("sampler.init_bind_group[{index}]")),
-                layout: &init_layout,
+                layout: &pipelines.init_layout,
                 entries: &[
                     entry(0, init_params.as_entire_binding()),
-                    entry(1, wgpu::BindingResource::Buffer(dispatch_binding)),
+                    entry(1, wgpu::BindingResource::Buffer(dispatch_binding.clone())),
                     entry(2, positions.as_entire_binding()),
                 ],
             });
-            chunks.push(ParticleChunk { positions, offset, count, step_bind_group, init_bind_group });
+            let velocity_bind_group = velocities.as_ref().map(|velocities| {
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&format!("sampler.velocity_bind_group[{index}]")),
+                    layout: &pipelines.init_layout,
+                    entries: &[
+                        entry(0, velocity_init.as_entire_binding()),
+                        entry(1, wgpu::BindingResource::Buffer(dispatch_binding)),
+                        entry(2, velocities.as_entire_binding()),
+                    ],
+                })
+            });
+            chunks.push(ParticleChunk {
+                positions,
+                velocities,
+                offset,
+                count,
+                step_bind_group,
+                init_bind_group,
+                velocity_bind_group,
+            });
             offset += count;
         }
         debug!(
@@ -305,9 +388,10 @@ impl ParticleSystem {
             field_params,
             dispatch_params,
             init_params,
+            velocity_init,
             status,
-            step_pipeline,
-            init_pipeline,
+            schedule_buffer,
+            pipelines,
             slot_stride,
             max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             target_submit_secs: if ctx.info.device_type == wgpu::DeviceType::Cpu {
@@ -382,7 +466,7 @@ impl ParticleSystem {
         self.write_field_params(ctx, self.next_step);
     }
 
-    /// Draws the initial positions again and restarts the schedule.
+    /// Draws the initial positions (and velocities) again and restarts the schedule.
     pub fn reset(&mut self, ctx: &GpuContext) -> Result<(), SamplerError> {
         self.next_step = 0;
         self.gpu_secs = 0.0;
@@ -398,26 +482,31 @@ impl ParticleSystem {
                         bytemuck::cast_slice(&positions[range]),
                     );
                 }
-                ctx.wait("uploading the initial positions")?;
-                return Ok(());
+                None
             }
-            InitialDistribution::Gaussian { mean, std } => InitParams {
+            InitialDistribution::Gaussian { mean, std } => Some(InitParams {
                 kind: 0,
                 _pad: [0; 3],
                 a: mean.as_vec2().to_array(),
                 b: std.as_vec2().to_array(),
-            },
-            InitialDistribution::Uniform { min, max } => InitParams {
+            }),
+            InitialDistribution::Uniform { min, max } => Some(InitParams {
                 kind: 1,
                 _pad: [0; 3],
                 a: min.as_vec2().to_array(),
                 b: max.as_vec2().to_array(),
-            },
+            }),
         };
-        ctx.queue.write_buffer(&self.init_params, 0, bytemuck::bytes_of(&init));
+        if let Some(init) = &init {
+            ctx.queue.write_buffer(&self.init_params, 0, bytemuck::bytes_of(init));
+        }
+        let temperature = self.setup.schedule.levels[0].temperature as f32;
+        let velocity_init = VelocityInit { temperature, _pad: [0; 3] };
+        ctx.queue.write_buffer(&self.velocity_init, 0, bytemuck::bytes_of(&velocity_init));
         let slots: Vec<DispatchParams> =
             self.chunks.iter().map(|chunk| self.dispatch_params_for(chunk, 0, 0)).collect();
         self.write_slots(ctx, &slots);
+
         let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("sampler.init"),
         });
@@ -426,11 +515,21 @@ impl ParticleSystem {
                 label: Some("sampler.init"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&self.init_pipeline);
             for (slot, chunk) in self.chunks.iter().enumerate() {
-                pass.set_bind_group(0, &chunk.init_bind_group, &[self.slot_offset(slot as u32)]);
+                let offset = self.slot_offset(slot as u32);
                 let (x, y) = dispatch_grid(chunk.count, self.max_workgroups_per_dimension);
-                pass.dispatch_workgroups(x, y, 1);
+                if init.is_some() {
+                    pass.set_pipeline(&self.pipelines.init);
+                    pass.set_bind_group(0, &chunk.init_bind_group, &[offset]);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
+                if let (Some(pipeline), Some(bind_group)) =
+                    (&self.pipelines.init_velocity, &chunk.velocity_bind_group)
+                {
+                    pass.set_pipeline(pipeline);
+                    pass.set_bind_group(0, bind_group, &[offset]);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
             }
         }
         ctx.queue.submit([encoder.finish()]);
@@ -439,6 +538,17 @@ impl ParticleSystem {
     }
 
     fn dispatch_params_for(&self, chunk: &ParticleChunk, step_begin: u32, step_end: u32) -> DispatchParams {
+        let row = self.setup.schedule.row_of(step_begin);
+        self.dispatch_params_with_row(chunk, step_begin, step_end, row)
+    }
+
+    fn dispatch_params_with_row(
+        &self,
+        chunk: &ParticleChunk,
+        step_begin: u32,
+        step_end: u32,
+        schedule_row: u32,
+    ) -> DispatchParams {
         let key = rng::key_from_seed(self.setup.seed);
         DispatchParams {
             particle_offset: chunk.offset,
@@ -447,8 +557,8 @@ impl ParticleSystem {
             step_end,
             seed_lo: key[0],
             seed_hi: key[1],
-            friction: 0.0,
-            schedule_row: self.setup.schedule.row_of(step_begin),
+            friction: self.setup.friction as f32,
+            schedule_row,
         }
     }
 
@@ -541,10 +651,28 @@ impl ParticleSystem {
         blocks: &[(u32, u32)],
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
+        self.record_blocks(ctx, encoder, blocks, None, timestamp_writes);
+        if let Some(&(_, end)) = blocks.last() {
+            self.next_step = end;
+        }
+    }
+
+    /// Records one dispatch per block and chunk. `row` overrides the schedule row that
+    /// each block's first step would use (the adaptation warm-up runs the first level's
+    /// row with Philox counters outside the schedule's).
+    fn record_blocks(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        blocks: &[(u32, u32)],
+        row: Option<u32>,
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) {
         let mut slots = Vec::with_capacity(blocks.len() * self.chunks.len());
         for &(begin, end) in blocks {
+            let row = row.unwrap_or_else(|| self.setup.schedule.row_of(begin));
             for chunk in &self.chunks {
-                slots.push(self.dispatch_params_for(chunk, begin, end));
+                slots.push(self.dispatch_params_with_row(chunk, begin, end, row));
             }
         }
         self.write_slots(ctx, &slots);
@@ -552,7 +680,7 @@ impl ParticleSystem {
             label: Some("sampler.steps"),
             timestamp_writes,
         });
-        pass.set_pipeline(&self.step_pipeline);
+        pass.set_pipeline(&self.pipelines.step);
         let mut slot = 0u32;
         for _ in blocks {
             for chunk in &self.chunks {
@@ -561,9 +689,6 @@ impl ParticleSystem {
                 pass.dispatch_workgroups(x, y, 1);
                 slot += 1;
             }
-        }
-        if let Some(&(_, end)) = blocks.last() {
-            self.next_step = end;
         }
     }
 
@@ -645,17 +770,34 @@ impl ParticleSystem {
 
     /// Reads every particle position back, in global index order.
     pub fn read_positions(&self, ctx: &GpuContext) -> Result<Vec<[f32; 2]>, SamplerError> {
-        let mut positions = Vec::with_capacity(self.setup.particles as usize);
+        self.read_particle_buffers(ctx, "position", |chunk| Some(&chunk.positions))
+    }
+
+    /// Reads every velocity back, in global index order; empty without velocities.
+    pub fn read_velocities(&self, ctx: &GpuContext) -> Result<Vec<[f32; 2]>, SamplerError> {
+        self.read_particle_buffers(ctx, "velocity", |chunk| chunk.velocities.as_ref())
+    }
+
+    fn read_particle_buffers(
+        &self,
+        ctx: &GpuContext,
+        kind: &str,
+        buffer_of: impl Fn(&ParticleChunk) -> Option<&wgpu::Buffer>,
+    ) -> Result<Vec<[f32; 2]>, SamplerError> {
+        let mut values = Vec::with_capacity(self.setup.particles as usize);
         for (index, chunk) in self.chunks.iter().enumerate() {
+            let Some(buffer) = buffer_of(chunk) else {
+                return Ok(Vec::new());
+            };
             let bytes = ctx.read_buffer(
-                &chunk.positions,
+                buffer,
                 0,
                 u64::from(chunk.count) * POSITION_BYTES,
-                &format!("reading particle buffer {index}"),
+                &format!("reading {kind} buffer {index}"),
             )?;
-            positions.extend_from_slice(bytemuck::cast_slice::<u8, [f32; 2]>(&bytes));
+            values.extend_from_slice(bytemuck::cast_slice::<u8, [f32; 2]>(&bytes));
         }
-        Ok(positions)
+        Ok(values)
     }
 }
 
@@ -663,111 +805,15 @@ fn entry(binding: u32, resource: wgpu::BindingResource<'_>) -> wgpu::BindGroupEn
     wgpu::BindGroupEntry { binding, resource }
 }
 
-/// A compute bind group layout entry for a buffer.
-pub fn buffer_layout_entry(
-    binding: u32,
-    ty: wgpu::BufferBindingType,
-    has_dynamic_offset: bool,
-    visibility: wgpu::ShaderStages,
-) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility,
-        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset, min_binding_size: None },
-        count: None,
-    }
-}
-
-const STORAGE_READ: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: true };
-const STORAGE_WRITE: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: false };
-const UNIFORM: wgpu::BufferBindingType = wgpu::BufferBindingType::Uniform;
-
-/// Creates a compute pipeline from WGSL source inside error scopes, validating the source
-/// with naga first so a broken shader is reported with naga's diagnostic.
-pub fn create_compute_pipeline(
-    ctx: &GpuContext,
-    label: &str,
-    source: &str,
-    entry_point: &str,
-    layout: &wgpu::BindGroupLayout,
-) -> Result<wgpu::ComputePipeline, SamplerError> {
-    shader::validate(label, source)?;
-    let pipeline = ctx.scoped(&format!("creating the pipeline `{label}`"), || {
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(label),
-            bind_group_layouts: &[Some(layout)],
-            immediate_size: 0,
-        });
-        ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(label),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some(entry_point),
-            compilation_options: Default::default(),
-            cache: None,
-        })
-    })?;
-    Ok(pipeline)
-}
-
-fn create_step_pipeline(
-    ctx: &GpuContext,
-    setup: &SamplerSetup,
-) -> Result<(wgpu::BindGroupLayout, wgpu::ComputePipeline), SamplerError> {
-    let compute = wgpu::ShaderStages::COMPUTE;
-    let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("sampler.step_layout"),
-        entries: &[
-            buffer_layout_entry(0, UNIFORM, false, compute),
-            buffer_layout_entry(1, STORAGE_READ, false, compute),
-            buffer_layout_entry(2, UNIFORM, true, compute),
-            buffer_layout_entry(3, STORAGE_WRITE, false, compute),
-            buffer_layout_entry(4, STORAGE_WRITE, false, compute),
-        ],
-    });
-    let (_, entry_point) = setup.integrator.stage();
-    let source = step_shader_source(&setup.field, setup.integrator, ShaderOptions::for_device(&ctx.device));
-    let label = format!("sampler.{}[{}]", setup.integrator.name(), setup.field.kind_name());
-    let pipeline = create_compute_pipeline(ctx, &label, &source, entry_point, &layout)?;
-    Ok((layout, pipeline))
-}
-
-/// The full WGSL of the step stage of `integrator` for `field`.
-pub fn step_shader_source(field: &Field, integrator: Integrator, options: ShaderOptions) -> String {
-    let (stage, _) = integrator.stage();
-    let status = include_str!("../../shaders/sampler_status.wgsl");
-    shader::compose_stage(&[status, stage].join("\n"), Some(field), options)
-}
-
-pub const INIT_WGSL: &str = include_str!("../../shaders/init.wgsl");
-
-fn create_init_pipeline(ctx: &GpuContext) -> Result<(wgpu::BindGroupLayout, wgpu::ComputePipeline), SamplerError> {
-    let compute = wgpu::ShaderStages::COMPUTE;
-    let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("sampler.init_layout"),
-        entries: &[
-            buffer_layout_entry(0, UNIFORM, false, compute),
-            buffer_layout_entry(1, UNIFORM, true, compute),
-            buffer_layout_entry(2, STORAGE_WRITE, false, compute),
-        ],
-    });
-    let source = shader::compose_stage(INIT_WGSL, None, ShaderOptions::for_device(&ctx.device));
-    let pipeline = create_compute_pipeline(ctx, "sampler.init", &source, "init_main", &layout)?;
-    Ok((layout, pipeline))
-}
-
 /// Refuses counts of zero, beyond u32 indexing, or beyond the device's known memory,
 /// naming the maximum.
-fn check_particle_count(ctx: &GpuContext, particles: u32) -> Result<(), SamplerError> {
+fn check_particle_count(ctx: &GpuContext, particles: u32, integrator: Integrator) -> Result<(), SamplerError> {
     if particles == 0 {
         return Err(SamplerError::ParticleCount("0 particles requested; use at least 1".into()));
     }
+    let bytes_per_particle = integrator.bytes_per_particle();
     if let Some(available) = ctx.memory_estimate() {
-        let needed = u64::from(particles) * POSITION_BYTES;
+        let needed = u64::from(particles) * bytes_per_particle;
         // Leave a quarter for the driver, the density grid and readbacks.
         let usable = available / 4 * 3;
         if needed > usable {
@@ -777,7 +823,7 @@ fn check_particle_count(ctx: &GpuContext, particles: u32) -> Result<(), SamplerE
                 needed as f64 / GIB,
                 ctx.info.name,
                 usable as f64 / GIB,
-                usable / POSITION_BYTES
+                usable / bytes_per_particle
             )));
         }
     }
