@@ -37,8 +37,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sample a field and write the particle density as a PNG.
+    #[command(allow_negative_numbers = true)]
     Render(RenderArgs),
     /// Sample a field and write the particle positions as a float32 (N, 2) .npy file.
+    #[command(allow_negative_numbers = true)]
     Sample(SampleArgs),
     /// Time the sampler headless: particle-steps per second, FLOP/s, bandwidth and the
     /// accuracy against the exact density, one row (or JSON line) per case.
@@ -146,6 +148,11 @@ pub struct SceneArgs {
     #[arg(long)]
     pub adapt_steps: Option<u32>,
 
+    /// Fraction of the particles that may turn non-finite before the run stops with an
+    /// error; 1 never stops [default: 0.001].
+    #[arg(long)]
+    pub max_diverged: Option<f64>,
+
     /// Seed of the Philox random numbers; the same seed gives the same particles on any
     /// device and any buffer split [preset: 1].
     #[arg(long)]
@@ -218,7 +225,10 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
         .parse::<f64>()
         .map_err(|_| format!("`{text}` is not a count; write e.g. 1000000, 1e6 or 10M"))?
         * factor;
-    if !(value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= u64::MAX as f64) {
+    if value.is_finite() && value > u64::MAX as f64 {
+        return Err(format!("`{text}` is too large for a count"));
+    }
+    if !(value.is_finite() && value >= 0.0 && value.fract() == 0.0) {
         return Err(format!("`{text}` is not a whole, non-negative count"));
     }
     Ok(value as u64)

@@ -5,6 +5,8 @@
 mod cli;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -26,6 +28,12 @@ use scoreforce::schedule::ScheduleError;
 const EXIT_INVALID_INPUT: u8 = 2;
 /// Exit code for failures during the run.
 const EXIT_RUNTIME: u8 = 1;
+/// Exit code after Ctrl-C, as shells report a process ended by SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Set by the Ctrl-C handler; runs stop before their next submission.
+static INTERRUPTED: std::sync::LazyLock<Arc<AtomicBool>> =
+    std::sync::LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -37,6 +45,16 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose, cli.quiet);
+    let interrupted = Arc::clone(&INTERRUPTED);
+    let handler = ctrlc::set_handler(move || {
+        // A second Ctrl-C ends at once, for a run stuck in a long submission.
+        if interrupted.swap(true, Ordering::Relaxed) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    if let Err(error) = handler {
+        warn!("Ctrl-C will end the process without cleanup: {error}");
+    }
 
     let result = match &cli.command {
         Command::Render(args) => run_render(args, cli.backend),
@@ -67,22 +85,19 @@ fn init_logging(verbose: u8, quiet: bool) {
         .init();
 }
 
-/// Classifies an error: invalid input (2) or a failure during the run (1).
+/// Classifies an error: invalid input (2), interrupted (130) or a failure during the run (1).
 fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
+        if matches!(cause.downcast_ref::<SamplerError>(), Some(SamplerError::Interrupted { .. })) {
+            return EXIT_INTERRUPTED;
+        }
         let invalid = cause.is::<SceneError>()
             || cause.is::<FieldError>()
             || cause.is::<ScheduleError>()
-            || matches!(
-                cause.downcast_ref::<BenchError>(),
-                Some(BenchError::File { .. } | BenchError::Invalid { .. })
-            )
+            || cause.downcast_ref::<BenchError>().is_some_and(BenchError::is_invalid_input)
             || matches!(cause.downcast_ref::<ExportError>(), Some(e) if !matches!(e, ExportError::Encode { .. }))
-            || matches!(
-                cause.downcast_ref::<SamplerError>(),
-                Some(SamplerError::ParticleCount(_) | SamplerError::InitLength { .. })
-            )
-            || matches!(cause.downcast_ref::<DensityError>(), Some(DensityError::Size { .. }));
+            || cause.downcast_ref::<SamplerError>().is_some_and(SamplerError::is_invalid_input)
+            || cause.downcast_ref::<DensityError>().is_some_and(DensityError::is_invalid_input);
         if invalid {
             return EXIT_INVALID_INPUT;
         }
@@ -124,6 +139,9 @@ fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<Scen
     }
     if let Some(steps) = args.adapt_steps {
         sampler.adapt_steps = steps;
+    }
+    if let Some(fraction) = args.max_diverged {
+        sampler.max_diverged = fraction;
     }
     if let Some(seed) = args.seed {
         sampler.seed = seed;
@@ -184,6 +202,7 @@ fn prepare(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<RunConfig>
 fn sample(ctx: &GpuContext, config: &RunConfig) -> Result<(ParticleSystem, Vec<LevelReport>)> {
     let setup = SamplerSetup::from_config(config);
     let mut system = ParticleSystem::new(ctx, setup).context("setting up the particles")?;
+    system.set_cancel_flag(Arc::clone(&INTERRUPTED));
     if let Some(adaptation) = config.adaptation {
         let report = system
             .adapt_step_size(ctx, adaptation.target_acceptance, adaptation.steps)

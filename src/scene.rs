@@ -146,6 +146,8 @@ pub struct SamplerSpec {
     pub target_acceptance: Option<f64>,
     /// Steps of the adaptation warm-up, which are not counted as sampling.
     pub adapt_steps: u32,
+    /// Fraction of the particles that may turn non-finite before the run stops.
+    pub max_diverged: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init: Option<InitSpec>,
 }
@@ -163,6 +165,7 @@ impl Default for SamplerSpec {
             tamed: false,
             target_acceptance: None,
             adapt_steps: 500,
+            max_diverged: 0.001,
             init: None,
         }
     }
@@ -256,6 +259,7 @@ pub struct RunConfig {
     pub friction: f64,
     pub tamed: bool,
     pub adaptation: Option<Adaptation>,
+    pub max_diverged: f64,
     pub view: View,
     pub width: u32,
     pub height: u32,
@@ -263,9 +267,19 @@ pub struct RunConfig {
 }
 
 impl Scene {
+    /// Parses a scene; a syntax error or a wrong key or type names the line and the key
+    /// path (such as `sampler.particles`).
     pub fn from_toml(text: &str, origin: &str) -> Result<Scene, SceneError> {
-        toml::from_str(text)
-            .map_err(|e| SceneError::Parse { origin: origin.to_string(), message: e.to_string() })
+        let parse_error = |message: String| SceneError::Parse { origin: origin.to_string(), message };
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| parse_error(e.to_string()))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            match path.as_str() {
+                "" | "." => parse_error(inner),
+                _ => parse_error(format!("at `{path}`: {inner}")),
+            }
+        })
     }
 
     pub fn load(path: &Path) -> Result<Scene, SceneError> {
@@ -360,6 +374,12 @@ impl Scene {
                 ),
             ));
         }
+        if !(0.0..=1.0).contains(&sampler.max_diverged) {
+            return Err(invalid(
+                "sampler.max_diverged",
+                format!("{} is not a fraction; use a value from 0 to 1", sampler.max_diverged),
+            ));
+        }
         if !(sampler.friction.is_finite() && sampler.friction > 0.0) {
             return Err(invalid(
                 "sampler.friction",
@@ -402,6 +422,7 @@ impl Scene {
             friction: sampler.friction,
             tamed: sampler.tamed,
             adaptation,
+            max_diverged: sampler.max_diverged,
             view,
             width,
             height,

@@ -247,11 +247,23 @@ fn divergence_is_reported_and_tamed_avoids_it() {
     )
     .unwrap();
     let out = folder.path().join("dw.png");
-    let plain = scoreforce().arg("render").arg(&scene).arg("--out").arg(&out).assert().success();
-    let stderr = String::from_utf8_lossy(&plain.get_output().stderr).to_string();
-    assert!(stderr.contains("particles became non-finite"), "{stderr}");
+    // Above the default limit of 0.1% the run stops, suggests the fixes and writes nothing.
+    let stopped = scoreforce().arg("render").arg(&scene).arg("--out").arg(&out).assert().code(1);
+    let stderr = String::from_utf8_lossy(&stopped.get_output().stderr).to_string();
+    assert!(stderr.contains("particles became non-finite by step"), "{stderr}");
     assert!(stderr.contains("--tamed"), "{stderr}");
-    let stdout = String::from_utf8_lossy(&plain.get_output().stdout).to_string();
+    assert!(!out.exists());
+
+    let allowed = scoreforce()
+        .arg("render")
+        .arg(&scene)
+        .args(["--max-diverged", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&allowed.get_output().stderr).to_string();
+    assert!(stderr.contains("particles became non-finite at level 0"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&allowed.get_output().stdout).to_string();
     assert!(!stdout.contains(" 0 non-finite"), "{stdout}");
 
     let tamed = scoreforce().arg("render").arg(&scene).arg("--tamed").arg("--out").arg(&out).assert().success();

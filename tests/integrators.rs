@@ -24,6 +24,7 @@ fn constant_setup(field: Field, integrator: Integrator, step_size: f64, steps: u
         init,
         friction: 1.0,
         tamed: false,
+        max_diverged: None,
         max_particles_per_buffer: None,
     }
 }
@@ -228,7 +229,8 @@ fn tamed_drift_survives_where_ula_diverges() {
 
     let mut diverged = Vec::new();
     for tamed in [false, true] {
-        let setup = SamplerSetup { tamed, init: init.clone(), ..SamplerSetup::from_config(&config) };
+        let setup =
+            SamplerSetup { tamed, init: init.clone(), max_diverged: None, ..SamplerSetup::from_config(&config) };
         let (system, reports, positions) = run(&ctx, setup);
         let finite = positions.iter().filter(|p| p[0].is_finite() && p[1].is_finite()).count();
         println!("tamed {tamed}: {} diverged, {finite} finite, first at step {:?}", system.total_diverged(), reports[0].first_diverged_step);

@@ -10,17 +10,7 @@ use scoreforce::sampler::{ParticleSystem, SamplerSetup};
 use scoreforce::scene::{RunConfig, Scene};
 
 fn sampled(ctx: &GpuContext, config: &RunConfig) -> ParticleSystem {
-    let setup = SamplerSetup {
-        field: config.field.clone(),
-        schedule: config.schedule.clone(),
-        integrator: config.integrator,
-        particles: config.particles,
-        seed: config.seed,
-        init: config.init.clone(),
-        friction: config.friction,
-        tamed: config.tamed,
-        max_particles_per_buffer: None,
-    };
+    let setup = SamplerSetup::from_config(config);
     let mut system = ParticleSystem::new(ctx, setup).unwrap();
     system.run(ctx, &mut |_| {}).unwrap();
     system

@@ -16,17 +16,7 @@ use scoreforce::scene::{RunConfig, Scene};
 use scoreforce::schedule::{Schedule, ScheduleKind};
 
 fn setup_from(config: &RunConfig) -> SamplerSetup {
-    SamplerSetup {
-        field: config.field.clone(),
-        schedule: config.schedule.clone(),
-        integrator: config.integrator,
-        particles: config.particles,
-        seed: config.seed,
-        init: config.init.clone(),
-        friction: config.friction,
-        tamed: config.tamed,
-        max_particles_per_buffer: None,
-    }
+    SamplerSetup::from_config(config)
 }
 
 fn run(ctx: &GpuContext, setup: SamplerSetup) -> (Vec<[f32; 2]>, u64) {
@@ -56,6 +46,7 @@ fn ula_gaussian_variance_matches_exact_chain() {
         init: InitialDistribution::Gaussian { mean: DVec2::splat(1.0), std: DVec2::splat(3.0) },
         friction: 1.0,
         tamed: false,
+        max_diverged: None,
         max_particles_per_buffer: None,
     };
     let (positions, diverged) = run(&ctx, setup);

@@ -39,6 +39,16 @@ pub enum BenchError {
     Invalid { key: &'static str, message: String },
 }
 
+impl BenchError {
+    /// Whether the user can fix the error by changing the input.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            BenchError::Scene(_) | BenchError::File { .. } | BenchError::Invalid { .. } => true,
+            BenchError::Sampler(e) => e.is_invalid_input(),
+        }
+    }
+}
+
 /// A benchmark file (TOML); every key is optional and takes the default matrix's value.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -126,9 +126,14 @@ pub fn write_npy(path: &Path, positions: &[[f32; 2]]) -> Result<(), ExportError>
 /// Reads an (N, 2) array of float32 or float64 positions in C order from a .npy file.
 pub fn read_npy(path: &Path) -> Result<Vec<[f32; 2]>, ExportError> {
     let unreadable = |cause| ExportError::Unreadable { path: path.to_path_buf(), cause };
-    let invalid = |message: String| ExportError::InvalidNpy { path: path.to_path_buf(), message };
     let bytes = std::fs::read(path).map_err(unreadable)?;
-    let npy = npyz::NpyFile::new(&bytes[..])
+    parse_npy(&bytes, path)
+}
+
+/// Parses the bytes of a .npy file of positions; `path` names it in errors.
+pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Vec<[f32; 2]>, ExportError> {
+    let invalid = |message: String| ExportError::InvalidNpy { path: path.to_path_buf(), message };
+    let npy = npyz::NpyFile::new(bytes)
         .map_err(|e| invalid(format!("not a .npy file ({e})")))?;
     let shape = npy.shape().to_vec();
     if shape.len() != 2 || shape[1] != 2 {
@@ -140,19 +145,32 @@ pub fn read_npy(path: &Path) -> Result<Vec<[f32; 2]>, ExportError> {
         return Err(invalid("Fortran order; save it with np.ascontiguousarray first".into()));
     }
     let type_string = npy.dtype().descr();
-    let values: Vec<f32> = match type_string.as_str() {
-        "'<f4'" => npy.into_vec::<f32>().map_err(|e| invalid(e.to_string()))?,
-        "'<f8'" => npy
-            .into_vec::<f64>()
-            .map_err(|e| invalid(e.to_string()))?
-            .into_iter()
-            .map(|v| v as f32)
-            .collect(),
+    let value_bytes: u64 = match type_string.as_str() {
+        "'<f4'" => 4,
+        "'<f8'" => 8,
         other => {
             return Err(invalid(format!(
                 "dtype {other}; expected float32 ('<f4') or float64 ('<f8')"
             )));
         }
+    };
+    // Check the size the header claims against the bytes present before reading, so a
+    // corrupt header cannot request a huge allocation.
+    let claimed = shape[0].checked_mul(2 * value_bytes);
+    if claimed.is_none_or(|claimed| claimed > bytes.len() as u64) {
+        return Err(invalid(format!(
+            "the header declares shape {shape:?} but the file has only {} bytes; it is truncated",
+            bytes.len()
+        )));
+    }
+    let values: Vec<f32> = match value_bytes {
+        4 => npy.into_vec::<f32>().map_err(|e| invalid(e.to_string()))?,
+        _ => npy
+            .into_vec::<f64>()
+            .map_err(|e| invalid(e.to_string()))?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
     };
     if values.len() as u64 != shape[0] * 2 {
         return Err(invalid(format!(

@@ -122,6 +122,17 @@ pub enum DensityError {
     Size { width: u32, height: u32, reason: &'static str, max_side: u32, max_pixels: u64 },
 }
 
+impl DensityError {
+    /// Whether the user can fix the error by changing the input.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            DensityError::Size { .. } => true,
+            DensityError::Sampler(e) => e.is_invalid_input(),
+            DensityError::Gpu(_) => false,
+        }
+    }
+}
+
 /// Binning, statistics and colormap pipelines with the count grid they share.
 pub struct DensityRenderer {
     width: u32,

@@ -18,6 +18,8 @@ pub use pipelines::{
     INIT_VELOCITY_WGSL, INIT_WGSL, buffer_layout_entry, create_compute_pipeline, step_shader_source,
 };
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use glam::DVec2;
@@ -110,6 +112,32 @@ pub enum SamplerError {
     Shader(#[from] crate::shader::ShaderError),
     #[error(transparent)]
     Schedule(#[from] crate::schedule::ScheduleError),
+    #[error(
+        "{diverged} of {particles} particles became non-finite by step {step} ({level}), more \
+         than the limit of a fraction {limit} (--max-diverged); use a smaller --step-size than \
+         {step_size:e} or, with ula, --tamed"
+    )]
+    Diverged { diverged: u64, particles: u32, step: u32, level: String, step_size: f64, limit: f64 },
+    #[error("interrupted at step {step} of {total}; no output was written")]
+    Interrupted { step: u32, total: u32 },
+}
+
+impl SamplerError {
+    /// Whether the user can fix the error by changing the input (exit code 2), rather
+    /// than a failure of the run.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            SamplerError::ParticleCount(_)
+            | SamplerError::InitLength { .. }
+            | SamplerError::TamedIntegrator(_)
+            | SamplerError::Friction(_)
+            | SamplerError::Schedule(_) => true,
+            SamplerError::Gpu(_)
+            | SamplerError::Shader(_)
+            | SamplerError::Diverged { .. }
+            | SamplerError::Interrupted { .. } => false,
+        }
+    }
 }
 
 /// Everything that decides a run.
@@ -125,6 +153,9 @@ pub struct SamplerSetup {
     pub friction: f64,
     /// ULA with the tamed drift h F / (1 + h |F|), which stays bounded where F grows fast.
     pub tamed: bool,
+    /// Fraction of the particles that may turn non-finite before a run stops with
+    /// `SamplerError::Diverged`; `None` never stops.
+    pub max_diverged: Option<f64>,
     /// Caps the particles per buffer below the device limit (tests split small runs).
     pub max_particles_per_buffer: Option<u32>,
 }
@@ -141,6 +172,7 @@ impl SamplerSetup {
             init: config.init.clone(),
             friction: config.friction,
             tamed: config.tamed,
+            max_diverged: Some(config.max_diverged),
             max_particles_per_buffer: None,
         }
     }
@@ -192,6 +224,7 @@ pub struct ParticleSystem {
     /// GPU time of the step passes since the last reset, where timestamps are enabled.
     gpu_secs: f64,
     total_diverged: u64,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// CPU reference of the initial position of particle `index`, as `shaders/init.wgsl`
@@ -405,6 +438,7 @@ impl ParticleSystem {
             timer: None,
             gpu_secs: 0.0,
             total_diverged: 0,
+            cancel: None,
         };
         system.reset(ctx)?;
         Ok(system)
@@ -703,6 +737,9 @@ impl ParticleSystem {
         let end_step = end_step.min(self.total_steps());
         let mut reports = Vec::new();
         while self.next_step < end_step {
+            if self.cancel.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                return Err(SamplerError::Interrupted { step: self.next_step, total: self.total_steps() });
+            }
             let level = self.setup.schedule.level_of(self.next_step);
             let level_end = self.setup.schedule.levels[level].end_step.min(end_step);
             let blocks = self.plan_submission(level_end);
@@ -733,10 +770,41 @@ impl ParticleSystem {
 
             if self.next_step == self.setup.schedule.levels[level].end_step {
                 reports.push(self.take_status(ctx, level)?);
+                self.check_divergence(0, level)?;
+            } else if self.setup.max_diverged.is_some() {
+                let status = self.read_status(ctx)?;
+                self.check_divergence(u64::from(status.diverged), level)?;
             }
             progress(self.next_step);
         }
         Ok(reports)
+    }
+
+    /// Stops the run when the non-finite particles so far (those of finished levels and
+    /// `in_level` of the current one) exceed the setup's limit.
+    fn check_divergence(&self, in_level: u64, level: usize) -> Result<(), SamplerError> {
+        let Some(limit) = self.setup.max_diverged else {
+            return Ok(());
+        };
+        let diverged = self.total_diverged + in_level;
+        if diverged as f64 <= limit * f64::from(self.setup.particles) {
+            return Ok(());
+        }
+        let level = &self.setup.schedule.levels[level];
+        Err(SamplerError::Diverged {
+            diverged,
+            particles: self.setup.particles,
+            step: self.next_step,
+            level: level.label(),
+            step_size: level.step_size,
+            limit,
+        })
+    }
+
+    /// Makes runs stop with `SamplerError::Interrupted` before their next submission once
+    /// `flag` is set (by a Ctrl-C handler, say).
+    pub fn set_cancel_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = Some(flag);
     }
 
     /// Runs the whole schedule.
