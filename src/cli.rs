@@ -192,6 +192,33 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub picture: PictureArgs,
 
+    /// N panels across the run, from the noisiest level to the end, each labelled with
+    /// its noise level or temperature.
+    #[arg(long, value_name = "N")]
+    pub filmstrip: Option<u32>,
+
+    /// A colour bar with count ticks for the scale, right of the picture.
+    #[arg(long)]
+    pub colorbar: bool,
+
+    /// Axis ticks in world units, left of and below the picture.
+    #[arg(long)]
+    pub axes: bool,
+
+    /// Colour of empty pixels and margins: transparent, black, white, grey, #rrggbb or
+    /// #rrggbbaa [default: black].
+    #[arg(long, value_parser = parse_background)]
+    pub background: Option<scoreforce::density::figure::Background>,
+
+    /// Resolution in dots per inch, written into the PNG's pHYs chunk.
+    #[arg(long)]
+    pub dpi: Option<f64>,
+
+    /// Draw the figure again from the metadata of a PNG that scoreforce wrote; other
+    /// options override what it recorded.
+    #[arg(long, value_name = "FILE.png", conflicts_with_all = ["scene", "field"])]
+    pub from_png: Option<PathBuf>,
+
     /// Output PNG path; written to a temporary file and renamed when complete.
     #[arg(long, short)]
     pub out: PathBuf,
@@ -232,6 +259,10 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
         return Err(format!("`{text}` is not a whole, non-negative count"));
     }
     Ok(value as u64)
+}
+
+fn parse_background(text: &str) -> Result<scoreforce::density::figure::Background, String> {
+    scoreforce::density::figure::Background::parse(text)
 }
 
 /// Parses WIDTHxHEIGHT.

@@ -17,7 +17,9 @@ use log::{info, warn};
 use cli::{BenchArgs, Cli, Command, PictureArgs, RenderArgs, SampleArgs, SceneArgs};
 use scoreforce::bench::{self, BenchError, BenchFile, BenchPlan};
 use scoreforce::density::export::{self, ExportError};
-use scoreforce::density::{DensityError, DensityRenderer};
+use scoreforce::density::DensityError;
+use scoreforce::density::figure::{self, FigureOptions, RenderOptions};
+use scoreforce::density::picture::{check_picture_size, render_picture};
 use scoreforce::field::FieldError;
 use scoreforce::gpu::{BackendChoice, GpuContext};
 use scoreforce::sampler::{InitialDistribution, LevelReport, ParticleSystem, SamplerError, SamplerSetup};
@@ -106,11 +108,13 @@ fn exit_code(error: &anyhow::Error) -> u8 {
 }
 
 /// Loads the scene file or preset and applies the command-line overrides.
-fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<Scene> {
-    let mut scene = match (&args.scene, &args.field) {
-        (Some(path), _) => Scene::load(path)?,
-        (None, Some(name)) => Scene::preset(name)?,
-        (None, None) => Scene::preset(scene::DEFAULT_PRESET)?,
+/// `base` replaces the scene file or preset (a scene recorded in a PNG).
+fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>, base: Option<Scene>) -> Result<Scene> {
+    let mut scene = match (base, &args.scene, &args.field) {
+        (Some(scene), _, _) => scene,
+        (None, Some(path), _) => Scene::load(path)?,
+        (None, None, Some(name)) => Scene::preset(name)?,
+        (None, None, None) => Scene::preset(scene::DEFAULT_PRESET)?,
     };
     let sampler = &mut scene.sampler;
     if let Some(particles) = args.particles {
@@ -168,8 +172,19 @@ fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<Scen
 
 /// Validates the scene and reads `--init`, before any GPU work.
 fn prepare(args: &SceneArgs, picture: Option<&PictureArgs>) -> Result<RunConfig> {
-    let mut scene = resolve_scene(args, picture)?;
-    let initial_positions = match &args.init {
+    prepare_from(args, picture, None, args.init.as_deref())
+}
+
+/// Validates the scene (`base`, else the file or preset) with the overrides, and reads the
+/// initial positions from `init`, before any GPU work.
+fn prepare_from(
+    args: &SceneArgs,
+    picture: Option<&PictureArgs>,
+    base: Option<Scene>,
+    init: Option<&std::path::Path>,
+) -> Result<RunConfig> {
+    let mut scene = resolve_scene(args, picture, base)?;
+    let initial_positions = match init {
         Some(path) => {
             let positions = export::read_npy(path)?;
             if let Some(requested) = args.particles
@@ -270,32 +285,138 @@ fn report_levels(system: &ParticleSystem, reports: &[LevelReport]) {
 }
 
 fn run_render(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
-    let config = prepare(&args.scene, Some(&args.picture))?;
+    let recorded = match &args.from_png {
+        Some(path) => Some(recorded_figure(path)?),
+        None => None,
+    };
+    let (base, mut options) = match recorded {
+        Some((scene, options)) => (Some(scene), options),
+        None => (None, RenderOptions::default()),
+    };
+    if let Some(panels) = args.filmstrip {
+        options.filmstrip = Some(panels);
+    }
+    options.colorbar |= args.colorbar;
+    options.axes |= args.axes;
+    if let Some(background) = args.background {
+        options.background = Some(background);
+    }
+    if let Some(dpi) = args.dpi {
+        options.dpi = Some(dpi);
+    }
+    if let Some(init) = &args.scene.init {
+        options.init = Some(init.clone());
+    }
+    check_render_options(&options)?;
+
+    let mut config = prepare_from(&args.scene, Some(&args.picture), base, options.init.as_deref())?;
+    config.style.background = options.background().as_floats();
     export::check_writable(&args.out)?;
     let ctx = GpuContext::new(backend)?;
-    scoreforce::density::check_size(&ctx.limits(), config.width, config.height)?;
+    check_picture_size(&ctx.limits(), config.width, config.height)?;
 
-    let (system, _) = sample(&ctx, &config)?;
-    let renderer = DensityRenderer::new(
-        &ctx,
-        config.width,
-        config.height,
-        wgpu::TextureFormat::Rgba8Unorm,
-        config.style,
-    )?;
-    let rgba = renderer.render_rgba(&ctx, &system, config.view)?;
-    let text = png_metadata(&config, &ctx);
-    export::write_png(&args.out, config.width, config.height, &rgba, &text, None)?;
+    let (system, canvas) = match options.filmstrip {
+        Some(panels) => render_filmstrip(&ctx, &config, panels, options.background())?,
+        None => {
+            let (system, _) = sample(&ctx, &config)?;
+            let picture = render_picture(&ctx, &system, config.view, config.width, config.height, config.style)?;
+            let figure = FigureOptions {
+                colorbar: options.colorbar,
+                axes: options.axes,
+                background: options.background(),
+            };
+            let canvas = figure::compose(
+                &picture.rgba,
+                picture.width,
+                picture.height,
+                config.view,
+                config.style.colormap,
+                &picture.counts,
+                figure,
+            );
+            (system, canvas)
+        }
+    };
+
+    let mut text = png_metadata(&config, &ctx);
+    text.push(("scoreforce:render".into(), serde_json::to_string(&options)?));
+    export::write_png(&args.out, canvas.width, canvas.height, &canvas.rgba, &text, options.dpi)?;
     println!(
         "wrote {} ({}x{}, {} particles, {} steps, {} non-finite)",
         args.out.display(),
-        config.width,
-        config.height,
+        canvas.width,
+        canvas.height,
         config.particles,
         system.total_steps(),
         system.total_diverged()
     );
     Ok(())
+}
+
+fn check_render_options(options: &RenderOptions) -> Result<(), SceneError> {
+    let invalid = |key: &str, message: String| SceneError::Invalid { key: key.to_string(), message };
+    if let Some(panels) = options.filmstrip
+        && !(2..=64).contains(&panels)
+    {
+        return Err(invalid("--filmstrip", format!("{panels} panels; use 2 to 64")));
+    }
+    if options.filmstrip.is_some() && (options.colorbar || options.axes) {
+        return Err(invalid(
+            "--filmstrip",
+            "--colorbar and --axes apply to single pictures; drop them or --filmstrip".into(),
+        ));
+    }
+    if let Some(dpi) = options.dpi
+        && !(dpi.is_finite() && dpi > 0.0)
+    {
+        return Err(invalid("--dpi", format!("{dpi} must be a finite number above 0")));
+    }
+    Ok(())
+}
+
+/// The scene and render options a scoreforce PNG recorded.
+fn recorded_figure(path: &std::path::Path) -> Result<(Scene, RenderOptions)> {
+    let text = export::read_png_text(path)?;
+    let find = |key: &str| text.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let not_ours = || SceneError::Invalid {
+        key: "--from-png".into(),
+        message: format!("{} has no scoreforce metadata; use a PNG that scoreforce render wrote", path.display()),
+    };
+    let scene_text = find("scoreforce:scene").ok_or_else(not_ours)?;
+    let scene = Scene::from_toml(scene_text, &format!("{} (recorded scene)", path.display()))?;
+    let options = match find("scoreforce:render") {
+        Some(json) => serde_json::from_str(json).map_err(|e| SceneError::Invalid {
+            key: "--from-png".into(),
+            message: format!("the render options recorded in {} are invalid: {e}", path.display()),
+        })?,
+        None => RenderOptions::default(),
+    };
+    Ok((scene, options))
+}
+
+/// Runs the schedule in `panels - 1` stretches and draws the density before the first and
+/// after each, labelled with the level it shows.
+fn render_filmstrip(
+    ctx: &GpuContext,
+    config: &RunConfig,
+    panels: u32,
+    background: figure::Background,
+) -> Result<(ParticleSystem, figure::Canvas)> {
+    let mut system = ParticleSystem::new(ctx, SamplerSetup::from_config(config)).context("setting up the particles")?;
+    system.set_cancel_flag(Arc::clone(&INTERRUPTED));
+    let total = system.total_steps();
+    let schedule = config.schedule.clone();
+    let mut pictures = Vec::with_capacity(panels as usize);
+    for panel in 0..panels {
+        let step = (u64::from(panel) * u64::from(total) / u64::from(panels - 1)) as u32;
+        let reports = system.run_until(ctx, step, &mut |_| {}).context("running the sampler")?;
+        report_levels(&system, &reports);
+        let level = if step == 0 { 0 } else { schedule.level_of(step - 1) };
+        let picture = render_picture(ctx, &system, config.view, config.width, config.height, config.style)?;
+        pictures.push((picture.rgba, schedule.levels[level].label()));
+    }
+    let canvas = figure::filmstrip(&pictures, config.width, config.height, background);
+    Ok((system, canvas))
 }
 
 fn png_metadata(config: &RunConfig, ctx: &GpuContext) -> export::PngText {

@@ -270,3 +270,67 @@ fn divergence_is_reported_and_tamed_avoids_it() {
     let stdout = String::from_utf8_lossy(&tamed.get_output().stdout).to_string();
     assert!(stdout.contains(" 0 non-finite"), "{stdout}");
 }
+
+fn decode_rgba(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+#[test]
+fn figure_reproduces_from_png_metadata() {
+    let folder = tempfile::tempdir().unwrap();
+    let first = folder.path().join("first.png");
+    scoreforce()
+        .args(["render", "--field", "ring", "--particles", "30k", "--steps", "50", "--size", "80x60"])
+        .args(["--colorbar", "--axes", "--colormap", "inferno", "--background", "#204060", "--dpi", "300", "--out"])
+        .arg(&first)
+        .assert()
+        .success();
+    let again = folder.path().join("again.png");
+    scoreforce().arg("render").arg("--from-png").arg(&first).arg("--out").arg(&again).assert().success();
+    let (width, height, pixels) = decode_rgba(&first);
+    assert_eq!(decode_rgba(&again), (width, height, pixels.clone()));
+    assert!(width > 80 && height > 60, "margins for axes and colour bar: {width}x{height}");
+    // The margins have the background colour.
+    assert_eq!(&pixels[..4], &[0x20, 0x40, 0x60, 255]);
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&again).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    let dims = reader.info().pixel_dims.expect("a pHYs chunk");
+    assert_eq!((dims.xppu, dims.unit), ((300.0f64 / 0.0254).round() as u32, png::Unit::Meter));
+
+    // A PNG without scoreforce metadata is rejected.
+    let plain = folder.path().join("plain.png");
+    scoreforce::density::export::write_png(&plain, 2, 2, &[0; 16], &Vec::new(), None).unwrap();
+    let output = scoreforce().arg("render").arg("--from-png").arg(&plain).arg("--out").arg(folder.path().join("x.png")).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("has no scoreforce metadata"));
+}
+
+#[test]
+fn transparent_background_leaves_empty_pixels_clear() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("clear.png");
+    scoreforce()
+        .args(["render", "--particles", "20k", "--steps", "20", "--size", "64x64", "--background", "transparent", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (_, _, pixels) = decode_rgba(&out);
+    let clear = pixels.chunks(4).filter(|p| p[3] == 0).count();
+    let opaque = pixels.chunks(4).filter(|p| p[3] == 255).count();
+    assert!(clear > 0 && opaque > 0, "{clear} clear, {opaque} opaque");
+    assert_eq!(clear + opaque, pixels.len() / 4);
+}
+
+#[test]
+fn filmstrip_panel_count_is_checked() {
+    assert_rejected(&["render", "--filmstrip", "1", "--out", "{out}"], 2, "use 2 to 64");
+    assert_rejected(&["render", "--filmstrip", "3", "--colorbar", "--out", "{out}"], 2, "apply to single pictures");
+    assert_rejected(&["render", "--dpi", "0", "--out", "{out}"], 2, "--dpi");
+    assert_rejected(&["render", "--background", "purple", "--out", "{out}"], 2, "is not a colour");
+}

@@ -169,3 +169,27 @@ fn mueller_brown_minima_are_density_maxima() {
         assert!(saddle < ma && saddle < mb, "saddle ({sx}, {sy}) is not a density minimum");
     }
 }
+
+#[test]
+fn tiled_picture_matches_single_pass() {
+    let ctx = common::gpu();
+    let mut scene = Scene::preset("gmm8-ring").unwrap();
+    scene.sampler.particles = 200_000;
+    scene.sampler.steps = 100;
+    let config = scene.validate().unwrap();
+    let system = sampled(&ctx, &config);
+    // Wider than a tile, so the picture is drawn in two tiles.
+    let (width, height) = (scoreforce::density::picture::MAX_TILE_SIDE + 904, 64);
+    for scale in [Scale::Log, Scale::EqHist] {
+        let style = Style { scale, ..config.style };
+        let tiled = scoreforce::density::picture::render_picture(&ctx, &system, config.view, width, height, style).unwrap();
+        let single = DensityRenderer::new(&ctx, width, height, wgpu::TextureFormat::Rgba8Unorm, style).unwrap();
+        let expected = single.render_rgba(&ctx, &system, config.view).unwrap();
+        let differing = tiled.rgba.chunks(4).zip(expected.chunks(4)).filter(|(a, b)| a != b).count();
+        println!("{scale}: {differing} of {} pixels differ between tiled and single-pass", width * height);
+        // Particles on the tile seam may bin one pixel over, through f32 rounding of the
+        // tile's view; nothing else may differ.
+        assert!(differing <= height as usize * 2, "{scale}: {differing} pixels differ");
+        assert_eq!(tiled.counts.stats.max_count, single.read_stats(&ctx).unwrap().max_count);
+    }
+}

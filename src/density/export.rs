@@ -26,6 +26,8 @@ pub enum ExportError {
     },
     #[error("invalid particle file `{path}`: {message}")]
     InvalidNpy { path: PathBuf, message: String },
+    #[error("invalid PNG `{path}`: {message}")]
+    InvalidPng { path: PathBuf, message: String },
 }
 
 fn folder_of(path: &Path) -> &Path {
@@ -55,11 +57,12 @@ pub fn write_atomically(
     write: impl FnOnce(&mut BufWriter<&File>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let unwritable = |cause| ExportError::Unwritable { path: path.to_path_buf(), cause };
-    let temporary = tempfile::Builder::new()
-        .prefix(".scoreforce-")
-        .suffix(".tmp")
-        .tempfile_in(folder_of(path))
-        .map_err(unwritable)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".scoreforce-").suffix(".tmp");
+    // Temporary files are private (0600); the output is an ordinary file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let temporary = builder.tempfile_in(folder_of(path)).map_err(unwritable)?;
     {
         let mut writer = BufWriter::new(temporary.as_file());
         write(&mut writer)?;
@@ -106,6 +109,31 @@ pub fn write_png(
         png_writer.write_image_data(rgba).map_err(encode_error)?;
         png_writer.finish().map_err(encode_error)
     })
+}
+
+/// Reads the text chunks (tEXt, zTXt and iTXt) of a PNG.
+pub fn read_png_text(path: &Path) -> Result<Vec<(String, String)>, ExportError> {
+    let unreadable = |cause| ExportError::Unreadable { path: path.to_path_buf(), cause };
+    let file = File::open(path).map_err(unreadable)?;
+    let decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let reader = decoder.read_info().map_err(|e| ExportError::InvalidPng {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let info = reader.info();
+    let mut text: Vec<(String, String)> =
+        info.uncompressed_latin1_text.iter().map(|t| (t.keyword.clone(), t.text.clone())).collect();
+    for chunk in &info.compressed_latin1_text {
+        if let Ok(value) = chunk.get_text() {
+            text.push((chunk.keyword.clone(), value));
+        }
+    }
+    for chunk in &info.utf8_text {
+        if let Ok(value) = chunk.get_text() {
+            text.push((chunk.keyword.clone(), value));
+        }
+    }
+    Ok(text)
 }
 
 /// Writes positions as a float32 array of shape (N, 2) in the .npy format numpy.load reads.

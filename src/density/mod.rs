@@ -5,6 +5,8 @@
 
 pub mod colormap;
 pub mod export;
+pub mod figure;
+pub mod picture;
 pub mod scale;
 
 use bytemuck::{Pod, Zeroable};
@@ -88,7 +90,7 @@ pub struct DensityStats {
 }
 
 impl DensityStats {
-    const RESET: DensityStats = DensityStats { max_count: 0, min_count: u32::MAX, nonzero: 0, _pad: 0 };
+    pub const RESET: DensityStats = DensityStats { max_count: 0, min_count: u32::MAX, nonzero: 0, _pad: 0 };
 }
 
 /// Mirrors `ColormapParams` in `shaders/colormap.wgsl`.
@@ -137,11 +139,15 @@ impl DensityError {
 pub struct DensityRenderer {
     width: u32,
     height: u32,
+    /// Pixels allocated in the count grid.
+    capacity: u64,
     target_format: wgpu::TextureFormat,
     style: Style,
     counts: wgpu::Buffer,
     stats: wgpu::Buffer,
     histogram: wgpu::Buffer,
+    cumulative: wgpu::Buffer,
+    grid_params: wgpu::Buffer,
     bin_params: wgpu::Buffer,
     colormap_params: wgpu::Buffer,
     lut: wgpu::Buffer,
@@ -215,7 +221,11 @@ impl DensityRenderer {
             storage | wgpu::BufferUsages::COPY_SRC,
         );
         let histogram = small_buffer("density.histogram", u64::from(HISTOGRAM_BINS) * 4, storage);
-        let cumulative = small_buffer("density.cumulative", u64::from(HISTOGRAM_BINS) * 4, storage);
+        let cumulative = small_buffer(
+            "density.cumulative",
+            u64::from(HISTOGRAM_BINS) * 4,
+            storage | wgpu::BufferUsages::COPY_SRC,
+        );
         let bin_params = small_buffer("density.bin_params", std::mem::size_of::<BinParams>() as u64, uniform);
         let grid_params = small_buffer("density.grid_params", std::mem::size_of::<GridParams>() as u64, uniform);
         let colormap_params = small_buffer(
@@ -313,11 +323,14 @@ impl DensityRenderer {
         let renderer = DensityRenderer {
             width,
             height,
+            capacity: pixels,
             target_format,
             style,
             counts,
             stats,
             histogram,
+            cumulative,
+            grid_params,
             bin_params,
             colormap_params,
             lut,
@@ -382,6 +395,22 @@ impl DensityRenderer {
         particles: &ParticleSystem,
         view: View,
     ) {
+        self.encode_counts(ctx, encoder, particles, view);
+        ctx.queue.write_buffer(&self.stats, 0, bytemuck::bytes_of(&DensityStats::RESET));
+        encoder.clear_buffer(&self.histogram, 0, None);
+        let eq_hist = self.style.scale == Scale::EqHist;
+        self.encode_statistics(encoder, true, eq_hist, eq_hist);
+    }
+
+    /// Records the clearing of the grid and the binning of every particle buffer for
+    /// `view` over the current grid size.
+    pub fn encode_counts(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        particles: &ParticleSystem,
+        view: View,
+    ) {
         let params = BinParams {
             world_min: view.min.as_vec2().to_array(),
             world_max: view.max.as_vec2().to_array(),
@@ -390,9 +419,7 @@ impl DensityRenderer {
             _pad: [0; 2],
         };
         ctx.queue.write_buffer(&self.bin_params, 0, bytemuck::bytes_of(&params));
-        ctx.queue.write_buffer(&self.stats, 0, bytemuck::bytes_of(&DensityStats::RESET));
         encoder.clear_buffer(&self.counts, 0, None);
-        encoder.clear_buffer(&self.histogram, 0, None);
 
         let bind_groups: Vec<wgpu::BindGroup> = particles
             .chunks()
@@ -421,17 +448,70 @@ impl DensityRenderer {
             let (x, y) = dispatch_grid(chunk.count, self.max_workgroups_per_dimension);
             pass.dispatch_workgroups(x, y, 1);
         }
+    }
 
+    /// Records the statistics passes over the current counts: the range of the counts, the
+    /// eq-hist histogram (added to what the histogram holds) and its running sum.
+    pub fn encode_statistics(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        find_range: bool,
+        fill_histogram: bool,
+        scan_histogram: bool,
+    ) {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("density.statistics"),
+            timestamp_writes: None,
+        });
         let (x, y) = dispatch_grid(self.width * self.height, self.max_workgroups_per_dimension);
         pass.set_bind_group(0, &self.stats_bind_group, &[]);
-        pass.set_pipeline(&self.find_range_pipeline);
-        pass.dispatch_workgroups(x, y, 1);
-        if self.style.scale == Scale::EqHist {
+        if find_range {
+            pass.set_pipeline(&self.find_range_pipeline);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        if fill_histogram {
             pass.set_pipeline(&self.fill_histogram_pipeline);
             pass.dispatch_workgroups(x, y, 1);
+        }
+        if scan_histogram {
             pass.set_pipeline(&self.scan_histogram_pipeline);
             pass.dispatch_workgroups(1, 1, 1);
         }
+    }
+
+    /// Replaces the statistics the colormap pass reads (tiled pictures use global ones).
+    pub fn write_stats(&self, ctx: &GpuContext, stats: DensityStats) {
+        ctx.queue.write_buffer(&self.stats, 0, bytemuck::bytes_of(&stats));
+    }
+
+    /// Records the zeroing of the eq-hist histogram.
+    pub fn clear_histogram(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.clear_buffer(&self.histogram, 0, None);
+    }
+
+    /// Changes the grid to `width` x `height`, which must fit the pixels allocated at
+    /// creation; takes effect at the next submission.
+    pub fn set_grid_size(&mut self, ctx: &GpuContext, width: u32, height: u32) {
+        assert!(
+            u64::from(width) * u64::from(height) <= self.capacity,
+            "grid {width}x{height} exceeds the {} pixels allocated",
+            self.capacity
+        );
+        self.width = width;
+        self.height = height;
+        ctx.queue.write_buffer(&self.grid_params, 0, bytemuck::bytes_of(&GridParams { width, height, _pad: [0; 2] }));
+        self.write_colormap_params(ctx, self.style, [0, 0]);
+    }
+
+    /// Reads back the running sum of the eq-hist histogram.
+    pub fn read_cumulative(&self, ctx: &GpuContext) -> Result<Vec<u32>, GpuError> {
+        let bytes = ctx.read_buffer(
+            &self.cumulative,
+            0,
+            u64::from(HISTOGRAM_BINS) * 4,
+            "reading the eq-hist histogram",
+        )?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
     /// Records the colormap pass into `target`, which must have the renderer's format.
