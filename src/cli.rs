@@ -104,6 +104,17 @@ pub struct SceneArgs {
     #[arg(long, conflicts_with = "scene")]
     pub field: Option<String>,
 
+    /// Potential V(x, y) as text, e.g. "(x^2 - 1)^2 + a*y^2": numbers, x, y, parameters,
+    /// + - * / ^, exp log sqrt sin cos tan tanh abs min max, pi and e. Starts from the
+    /// expression defaults: tempering from T = 4, view [-3, 3]^2, h = 1e-3, 4000 steps.
+    #[arg(long, conflicts_with_all = ["scene", "field"], allow_hyphen_values = true)]
+    pub potential: Option<String>,
+
+    /// Value of a parameter of the expression as NAME=VALUE, e.g. a=0.5. Repeat it for more
+    /// parameters. Overrides the scene file's [field.params].
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, f64)>,
+
     /// Number of particles, e.g. 1000000, 1e6 or 10M [preset: 1000000].
     #[arg(long, value_parser = parse_count)]
     pub particles: Option<u64>,
@@ -265,6 +276,24 @@ fn parse_background(text: &str) -> Result<scoreforce::density::figure::Backgroun
     scoreforce::density::figure::Background::parse(text)
 }
 
+/// Parses NAME=VALUE with a finite number as the value.
+pub fn parse_param(text: &str) -> Result<(String, f64), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(format!("`{text}` is not NAME=VALUE; write e.g. --param a=0.5"));
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("`{text}` has no parameter name; write e.g. --param a=0.5"));
+    }
+    let value: f64 = value.trim().parse().map_err(|_| {
+        format!("the value of `{text}` is not a number; write e.g. --param {name}=0.5")
+    })?;
+    if !value.is_finite() {
+        return Err(format!("the value of `{text}` is not a finite number; write e.g. --param {name}=0.5"));
+    }
+    Ok((name.to_string(), value))
+}
+
 /// Parses WIDTHxHEIGHT.
 pub fn parse_size(text: &str) -> Result<[u32; 2], String> {
     let error = || format!("`{text}` is not a size; write WIDTHxHEIGHT, e.g. 512x512");
@@ -308,6 +337,16 @@ mod tests {
         assert!(parse_count("1.5").is_err());
         assert!(parse_count("-3").is_err());
         assert!(parse_count("NaN").is_err());
+    }
+
+    #[test]
+    fn params_parse_name_and_value() {
+        assert_eq!(parse_param("a=0.5"), Ok(("a".to_string(), 0.5)));
+        assert_eq!(parse_param(" width = -1e-3 "), Ok(("width".to_string(), -1e-3)));
+        assert!(parse_param("a").unwrap_err().contains("not NAME=VALUE"));
+        assert!(parse_param("=1").unwrap_err().contains("no parameter name"));
+        assert!(parse_param("a=one").unwrap_err().contains("not a number"));
+        assert!(parse_param("a=inf").unwrap_err().contains("not a finite number"));
     }
 
     #[test]

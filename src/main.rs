@@ -110,12 +110,14 @@ fn exit_code(error: &anyhow::Error) -> u8 {
 /// Loads the scene file or preset and applies the command-line overrides.
 /// `base` replaces the scene file or preset (a scene recorded in a PNG).
 fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>, base: Option<Scene>) -> Result<Scene> {
-    let mut scene = match (base, &args.scene, &args.field) {
-        (Some(scene), _, _) => scene,
-        (None, Some(path), _) => Scene::load(path)?,
-        (None, None, Some(name)) => Scene::preset(name)?,
-        (None, None, None) => Scene::preset(scene::DEFAULT_PRESET)?,
+    let mut scene = match (base, &args.scene, &args.field, &args.potential) {
+        (Some(scene), _, _, _) => scene,
+        (None, _, _, Some(potential)) => Scene::expression(potential)?,
+        (None, Some(path), _, _) => Scene::load(path)?,
+        (None, None, Some(name), _) => Scene::preset(name)?,
+        (None, None, None, None) => Scene::preset(scene::DEFAULT_PRESET)?,
     };
+    scene.field.set_params(&args.params)?;
     let sampler = &mut scene.sampler;
     if let Some(particles) = args.particles {
         sampler.particles = particles;
@@ -519,9 +521,15 @@ fn run_fields() -> Result<()> {
         ("double-well", "a = 0.0, b = -4.0, c = 1.0 (V = a x + b x^2 + c x^4 + y^2 / 2)"),
         ("banana", "twist = 0.1, variance_x = 100.0, variance_y = 1.0"),
         ("ring", "radius = 3.0, width = 0.3"),
+        ("expression", "potential = \"V(x, y)\" as text, parameters in a [field.params] table \
+          (name = value); the noise schedule does not apply"),
     ] {
         println!("  {kind:<18} {parameters}");
     }
+    println!(
+        "  {:<18} scoreforce render --potential \"(x^2 - 1)^2 + a*y^2\" --param a=0.5 --out expression.png",
+        ""
+    );
     println!("\nPresets (--field NAME):\n");
     for (name, _) in scene::PRESETS {
         let scene = Scene::preset(name)?;

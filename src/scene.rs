@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! [field]
-//! kind = "mueller-brown"          # or gaussian-mixture, double-well, banana, ring
+//! kind = "mueller-brown"          # or gaussian-mixture, double-well, banana, ring, expression
 //! scale = 0.15
 //! [sampler]
 //! particles = 1000000
@@ -19,7 +19,18 @@
 //! rect = [-1.5, 1.2, -0.2, 2.0]   # x_min, x_max, y_min, y_max in world units
 //! size = [512, 512]
 //! ```
+//!
+//! An expression field gives V(x, y) as text and its parameters in a table:
+//!
+//! ```toml
+//! [field]
+//! kind = "expression"
+//! potential = "(x^2 - 1)^2 + a*y^2"
+//! [field.params]
+//! a = 0.5
+//! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use glam::DVec2;
@@ -27,8 +38,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::density::{Colormap, Scale, Style, View};
 use crate::field::{
-    Banana, Component, DoubleWell, FIELD_KIND_NAMES, Field, FieldError, GaussianMixture,
-    MuellerBrown, Ring,
+    Banana, Component, DoubleWell, ExpressionField, FIELD_KIND_NAMES, Field, FieldError,
+    GaussianMixture, MuellerBrown, Ring,
 };
 use crate::sampler::{InitialDistribution, Integrator};
 use crate::schedule::{Schedule, ScheduleError, ScheduleKind};
@@ -44,6 +55,9 @@ pub const PRESETS: [(&str, &str); 5] = [
 
 /// The preset used when neither a scene file nor `--field` is given.
 pub const DEFAULT_PRESET: &str = "gmm8-ring";
+
+/// The scene that `--potential` starts from. Its comments explain the defaults.
+pub const EXPRESSION_SCENE: &str = include_str!("../assets/scenes/expression.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum SceneError {
@@ -105,6 +119,12 @@ pub struct FieldSpec {
     pub radius: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<f64>,
+    /// V(x, y) of the expression kind, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub potential: Option<String>,
+    /// Parameter values of the expression kind, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, f64>>,
 }
 
 /// One `[[field.components]]` entry: `std` (isotropic) or `covariance`, not both.
@@ -298,6 +318,18 @@ impl Scene {
         Scene::from_toml(text, &format!("preset {name}"))
     }
 
+    /// Builds the scene of `EXPRESSION_SCENE` with the potential `potential` and no
+    /// parameters.
+    pub fn expression(potential: &str) -> Result<Scene, SceneError> {
+        let mut scene = Scene::from_toml(EXPRESSION_SCENE, "the expression defaults")?;
+        scene.field = FieldSpec {
+            kind: "expression".to_string(),
+            potential: Some(potential.to_string()),
+            ..FieldSpec::default()
+        };
+        Ok(scene)
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# scene could not be written: {e}\n"))
     }
@@ -479,6 +511,8 @@ impl FieldSpec {
             ("variance_y", self.variance_y.is_some()),
             ("radius", self.radius.is_some()),
             ("width", self.width.is_some()),
+            ("potential", self.potential.is_some()),
+            ("params", self.params.is_some()),
         ];
         present.into_iter().filter(|(_, set)| *set).map(|(key, _)| key).collect()
     }
@@ -490,6 +524,7 @@ impl FieldSpec {
             "double-well" => &["a", "b", "c"],
             "banana" => &["twist", "variance_x", "variance_y"],
             "ring" => &["radius", "width"],
+            "expression" => &["potential", "params"],
             other => {
                 return Err(FieldError::invalid(
                     "field.kind",
@@ -528,8 +563,50 @@ impl FieldSpec {
                 variance_x: self.variance_x.unwrap_or(100.0),
                 variance_y: self.variance_y.unwrap_or(1.0),
             }),
+            "expression" => Field::Expression(self.build_expression()?),
             _ => Field::Ring(Ring { radius: self.radius.unwrap_or(3.0), width: self.width.unwrap_or(0.3) }),
         })
+    }
+
+    fn build_expression(&self) -> Result<ExpressionField, FieldError> {
+        let Some(potential) = &self.potential else {
+            return Err(FieldError::invalid(
+                "field.potential",
+                "missing `potential`, which the expression kind needs; write V(x, y) as \
+                 text, e.g. potential = \"(x^2 - 1)^2 + 0.5*y^2\"",
+            ));
+        };
+        let parameters: Vec<(String, f64)> =
+            self.params.iter().flatten().map(|(name, value)| (name.clone(), *value)).collect();
+        Ok(ExpressionField::new(potential, &parameters)?)
+    }
+
+    /// Sets parameters of an expression field (`--param NAME=VALUE`), adding them to or
+    /// replacing them in `[field.params]`.
+    pub fn set_params(&mut self, params: &[(String, f64)]) -> Result<(), SceneError> {
+        if params.is_empty() {
+            return Ok(());
+        }
+        if self.kind != "expression" {
+            return Err(invalid(
+                "field.params",
+                format!(
+                    "parameters by name belong to the expression kind, but the field is {}; \
+                     give the potential with --potential, or a scene with kind = \"expression\"",
+                    self.kind
+                ),
+            ));
+        }
+        for (index, (name, _)) in params.iter().enumerate() {
+            if params[..index].iter().any(|(earlier, _)| earlier == name) {
+                return Err(invalid(
+                    format!("field.params.{name}"),
+                    format!("the parameter `{name}` is given twice; give it once"),
+                ));
+            }
+        }
+        self.params.get_or_insert_default().extend(params.iter().cloned());
+        Ok(())
     }
 }
 

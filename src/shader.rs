@@ -75,7 +75,7 @@ pub fn compose_stage(stage: &str, field: Option<&Field>, options: ShaderOptions)
     let mut parts = vec![prelude(), COMMON_WGSL.into(), mulhilo.into(), PHILOX_WGSL.into()];
     if let Some(field) = field {
         parts.push(FIELD_BINDING_WGSL.into());
-        parts.push(field.wgsl().into());
+        parts.push(field.wgsl().into_owned());
     }
     parts.push(stage.into());
     parts.join("\n")

@@ -182,7 +182,7 @@ fn ctrl_c_stops_cleanly_without_output() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("out.png");
     let binary = assert_cmd::cargo::cargo_bin("scoreforce");
-    let mut child = std::process::Command::new(binary)
+    let child = std::process::Command::new(binary)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .args(["render", "--particles", "2M", "--steps", "100000", "--out"])
         .arg(&out)

@@ -334,3 +334,128 @@ fn filmstrip_panel_count_is_checked() {
     assert_rejected(&["render", "--dpi", "0", "--out", "{out}"], 2, "--dpi");
     assert_rejected(&["render", "--background", "purple", "--out", "{out}"], 2, "is not a colour");
 }
+
+#[test]
+fn fields_lists_expression_with_example() {
+    scoreforce()
+        .arg("fields")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("expression"))
+        .stdout(predicate::str::contains("scoreforce render --potential"));
+}
+
+#[test]
+fn render_with_potential_and_param() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("expression.png");
+    let assert = scoreforce()
+        .args(["render", "--potential", "(x^2 - 1)^2 + a*y^2 + b*x", "--param", "a=0.5", "--param", "b=2"])
+        .args(["--particles", "20k", "--steps", "40", "--size", "64x64", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("20000 particles"));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (width, height, text) = png_info(&out);
+    assert_eq!((width, height), (64, 64));
+    let scene = &text.iter().find(|(k, _)| k == "scoreforce:scene").unwrap().1;
+    assert!(scene.contains("kind = \"expression\""), "{scene}");
+    assert!(scene.contains("potential = \"(x^2 - 1)^2 + a*y^2 + b*x\""), "{scene}");
+    assert!(scene.contains("[field.params]\na = 0.5\nb = 2.0"), "{scene}");
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn sample_expression_scene_with_param_override() {
+    let folder = tempfile::tempdir().unwrap();
+    let scene = folder.path().join("scene.toml");
+    std::fs::write(
+        &scene,
+        "[field]\nkind = \"expression\"\npotential = \"-exp(-(x^2 + y^2)/w) + 0.1*(x^2 + y^2)\"\n\
+         [field.params]\nw = 1.0\n[sampler]\nparticles = 3000\nsteps = 20\n",
+    )
+    .unwrap();
+    let npy = folder.path().join("particles.npy");
+    let assert = scoreforce()
+        .arg("sample")
+        .arg(&scene)
+        .args(["--param", "w=0.5", "--out"])
+        .arg(&npy)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3000 particles"));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let positions = scoreforce::density::export::read_npy(&npy).unwrap();
+    assert_eq!(positions.len(), 3000);
+    assert!(positions.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
+
+    // A potential that starts with a minus sign is a value, not an option.
+    scoreforce()
+        .args(["sample", "--potential", "-exp(-x^2 - y^2) + 0.1*(x^2 + y^2)", "--particles", "1000"])
+        .args(["--steps", "10", "--out"])
+        .arg(folder.path().join("minus.npy"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn malformed_expression_is_rejected_with_column() {
+    assert_rejected(&["render", "--potential", "x^2 + (y", "--out", "{out}"], 2, "column 9: missing `)`");
+    assert_rejected(&["render", "--potential", "x^2 + (y", "--out", "{out}"], 2, "    x^2 + (y\n            ^");
+    assert_rejected(&["sample", "--potential", "x^2 + zz", "--out", "{out}"], 2, "column 7: unknown name `zz`");
+    assert_rejected(&["render", "--potential", "2x + y^2", "--out", "{out}"], 2, "column 2: missing operator");
+    assert_rejected(
+        &["render", "--potential", "x^2 + exp(100)*y^2", "--out", "{out}"],
+        2,
+        "column 7: `exp(100)` evaluates to",
+    );
+    assert_rejected(
+        &["render", "--potential", "x^2 + y^2", "--param", "a=1", "--out", "{out}"],
+        2,
+        "the parameter `a` is given but `x^2 + y^2` does not use it",
+    );
+    assert_rejected(
+        &["render", "--potential", "x^2 + exp*y^2", "--param", "exp=1", "--out", "{out}"],
+        2,
+        "`exp` is a function of the expression language",
+    );
+    assert_rejected(
+        &["render", "--potential", "x^2 + y^2", "--schedule", "noise", "--out", "{out}"],
+        2,
+        "noise schedule needs a field with an exact smoothed score",
+    );
+    assert_rejected(
+        &["render", "--field", "ring", "--potential", "x^2", "--out", "{out}"],
+        2,
+        "cannot be used with",
+    );
+}
+
+#[test]
+fn bad_param_text_is_rejected() {
+    let potential = ["render", "--potential", "a*x^2 + y^2"];
+    let cases: [(&str, &str); 5] = [
+        ("a", "`a` is not NAME=VALUE; write e.g. --param a=0.5"),
+        ("=1", "`=1` has no parameter name"),
+        ("a=one", "the value of `a=one` is not a number; write e.g. --param a=0.5"),
+        ("a=inf", "the value of `a=inf` is not a finite number"),
+        ("a=1e39", "not a finite f32 number"),
+    ];
+    for (param, phrase) in cases {
+        let args: Vec<&str> = potential.iter().copied().chain(["--param", param, "--out", "{out}"]).collect();
+        assert_rejected(&args, 2, phrase);
+    }
+    assert_rejected(
+        &["render", "--potential", "a*x^2 + y^2", "--param", "a=1", "--param", "a=2", "--out", "{out}"],
+        2,
+        "the parameter `a` is given twice",
+    );
+    assert_rejected(
+        &["render", "--field", "ring", "--param", "a=1", "--out", "{out}"],
+        2,
+        "parameters by name belong to the expression kind, but the field is ring",
+    );
+}

@@ -180,6 +180,7 @@ pub fn force_flops(field: &Field) -> f64 {
         Field::DoubleWell(_) => 12.0,
         Field::Banana(_) => 12.0,
         Field::Ring(_) => 14.0,
+        Field::Expression(e) => e.force_operations() as f64,
     }
 }
 

@@ -418,8 +418,10 @@ mod tests {
 
     #[test]
     fn nice_ticks_are_round() {
-        assert_eq!(nice_ticks(-1.5, 1.2, 5), vec![-1.5, -1.0, -0.5, 0.0, 0.5, 1.0]);
-        assert_eq!(nice_ticks(0.0, 1000.0, 4), vec![0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]);
+        assert_eq!(nice_ticks(-1.5, 1.2, 6), vec![-1.5, -1.0, -0.5, 0.0, 0.5, 1.0]);
+        assert_eq!(nice_ticks(-1.5, 1.2, 5), vec![-1.0, 0.0, 1.0]);
+        assert_eq!(nice_ticks(0.0, 1000.0, 4), vec![0.0, 500.0, 1000.0]);
+        assert_eq!(nice_ticks(0.0, 1000.0, 5), vec![0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]);
         assert_eq!(format_tick(-0.0, 0.5), "0.0");
         assert_eq!(format_tick(1.5, 0.5), "1.5");
         assert_eq!(format_tick(200.0, 200.0), "200");

@@ -1,10 +1,13 @@
 //! Field kinds: parameters, the f64 reference V and force, and the WGSL that mirrors them.
 //!
 //! Every kind defines `V(x, sigma)` and `force = -grad V` twice: here in f64 (the reference
-//! the tests compare against) and in `shaders/fields/<kind>.wgsl` in f32. Kinds with an exact
-//! Gaussian smoothing (the mixture) use `sigma`; the others ignore it and reject the noise
-//! schedule.
+//! the tests compare against) and in `shaders/fields/<kind>.wgsl` in f32. The expression
+//! kind generates its WGSL from the user's text instead. Kinds with an exact Gaussian
+//! smoothing (the mixture) use `sigma`; the others ignore it and reject the noise schedule.
 
+use std::borrow::Cow;
+
+pub mod expression;
 mod mixture;
 mod potentials;
 pub mod probe;
@@ -13,6 +16,7 @@ use std::fmt;
 
 use glam::DVec2;
 
+pub use expression::{ExpressionError, ExpressionField};
 pub use mixture::{Component, GaussianMixture, MAX_MIXTURE_COMPONENTS};
 pub use potentials::{Banana, DoubleWell, MUELLER_BROWN_TERMS, MuellerBrown, Ring};
 
@@ -30,6 +34,18 @@ impl FieldError {
     }
 }
 
+/// Names the scene key of an expression error: the potential, or the parameter concerned.
+impl From<ExpressionError> for FieldError {
+    fn from(error: ExpressionError) -> Self {
+        let key = match &error {
+            ExpressionError::Parameter { name, .. } if !name.is_empty() => format!("field.params.{name}"),
+            ExpressionError::Parameter { .. } => "field.params".to_string(),
+            _ => "field.potential".to_string(),
+        };
+        FieldError { key, message: error.to_string() }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Field {
     GaussianMixture(GaussianMixture),
@@ -37,11 +53,12 @@ pub enum Field {
     DoubleWell(DoubleWell),
     Banana(Banana),
     Ring(Ring),
+    Expression(ExpressionField),
 }
 
 /// Names of the field kinds as written in scene files and `--field` help.
-pub const FIELD_KIND_NAMES: [&str; 5] =
-    ["gaussian-mixture", "mueller-brown", "double-well", "banana", "ring"];
+pub const FIELD_KIND_NAMES: [&str; 6] =
+    ["gaussian-mixture", "mueller-brown", "double-well", "banana", "ring", "expression"];
 
 impl Field {
     pub fn kind_name(&self) -> &'static str {
@@ -51,6 +68,7 @@ impl Field {
             Field::DoubleWell(_) => "double-well",
             Field::Banana(_) => "banana",
             Field::Ring(_) => "ring",
+            Field::Expression(_) => "expression",
         }
     }
 
@@ -61,6 +79,8 @@ impl Field {
             Field::DoubleWell(f) => f.validate(),
             Field::Banana(f) => f.validate(),
             Field::Ring(f) => f.validate(),
+            // Checked when the field was built and by every `set_parameter`.
+            Field::Expression(_) => Ok(()),
         }
     }
 
@@ -75,6 +95,7 @@ impl Field {
             Field::DoubleWell(f) => f.potential_and_gradient(x),
             Field::Banana(f) => f.potential_and_gradient(x),
             Field::Ring(f) => f.potential_and_gradient(x),
+            Field::Expression(f) => f.potential_and_gradient(x),
         }
     }
 
@@ -101,17 +122,30 @@ impl Field {
             Field::DoubleWell(f) => f.gpu_params(),
             Field::Banana(f) => f.gpu_params(),
             Field::Ring(f) => f.gpu_params(),
+            Field::Expression(f) => f.gpu_params(),
         }
     }
 
-    /// WGSL defining `field_potential(x)` and `field_force(x)` for this kind.
-    pub fn wgsl(&self) -> &'static str {
-        match self {
+    /// WGSL defining `field_potential(x)` and `field_force(x)` for this kind: a file of
+    /// `shaders/fields/`, or the text generated for an expression.
+    pub fn wgsl(&self) -> Cow<'static, str> {
+        let file = match self {
             Field::GaussianMixture(_) => include_str!("../../shaders/fields/gaussian_mixture.wgsl"),
             Field::MuellerBrown(_) => include_str!("../../shaders/fields/mueller_brown.wgsl"),
             Field::DoubleWell(_) => include_str!("../../shaders/fields/double_well.wgsl"),
             Field::Banana(_) => include_str!("../../shaders/fields/banana.wgsl"),
             Field::Ring(_) => include_str!("../../shaders/fields/ring.wgsl"),
+            Field::Expression(f) => return Cow::Owned(f.wgsl().to_string()),
+        };
+        Cow::Borrowed(file)
+    }
+
+    /// Returns whether `other` runs with the same WGSL (the same kind and, for expressions,
+    /// the same text), so that a pipeline built for `self` can take `other`'s rows.
+    pub fn same_shader(&self, other: &Field) -> bool {
+        match (self, other) {
+            (Field::Expression(a), Field::Expression(b)) => a.wgsl() == b.wgsl(),
+            _ => self.kind_name() == other.kind_name(),
         }
     }
 
@@ -123,6 +157,9 @@ impl Field {
             Field::DoubleWell(_) => DVec2::ZERO,
             Field::Banana(_) => DVec2::ZERO,
             Field::Ring(_) => DVec2::ZERO,
+            // An expression's mass can lie anywhere, so the origin is used. It would be the
+            // start of the noise schedule's Gaussian, which expressions reject anyway.
+            Field::Expression(_) => DVec2::ZERO,
         }
     }
 }
@@ -141,6 +178,7 @@ impl fmt::Display for Field {
                 b.twist, b.variance_x, b.variance_y
             ),
             Field::Ring(r) => write!(f, "ring, radius {} width {}", r.radius, r.width),
+            Field::Expression(e) => write!(f, "{e}"),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! GPU evaluation of a field at arbitrary points, through the same WGSL the sampler runs.
 
-use crate::field::Field;
+use crate::field::{Field, FieldError};
 use crate::gpu::GpuContext;
 use crate::sampler::{self, SamplerError, buffer_layout_entry, dispatch_grid};
 use crate::shader::{self, FIELD_PARAM_ROWS, ShaderOptions};
@@ -42,6 +42,23 @@ impl FieldProbe {
         let label = format!("field_probe[{}]", field.kind_name());
         let pipeline = sampler::create_compute_pipeline(ctx, &label, &source, "probe_main", &layout)?;
         Ok(FieldProbe { field: field.clone(), layout, pipeline })
+    }
+
+    /// Replaces the field whose parameters the probe writes, keeping the pipeline: `field`
+    /// must run with the same WGSL (`Field::same_shader`), as when a slider changes a value.
+    pub fn set_field(&mut self, field: &Field) -> Result<(), FieldError> {
+        if !self.field.same_shader(field) {
+            return Err(FieldError::invalid(
+                "field",
+                format!(
+                    "{} needs another shader than the probe's {}; create a new FieldProbe",
+                    field,
+                    self.field
+                ),
+            ));
+        }
+        self.field = field.clone();
+        Ok(())
     }
 
     /// Evaluates the field smoothed to noise level `sigma` at `points`.

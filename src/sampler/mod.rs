@@ -120,6 +120,8 @@ pub enum SamplerError {
     Diverged { diverged: u64, particles: u32, step: u32, level: String, step_size: f64, limit: f64 },
     #[error("interrupted at step {step} of {total}; no output was written")]
     Interrupted { step: u32, total: u32 },
+    #[error("the new {0} field needs another shader; build a new particle system for it")]
+    ShaderChanged(&'static str),
 }
 
 impl SamplerError {
@@ -135,7 +137,8 @@ impl SamplerError {
             SamplerError::Gpu(_)
             | SamplerError::Shader(_)
             | SamplerError::Diverged { .. }
-            | SamplerError::Interrupted { .. } => false,
+            | SamplerError::Interrupted { .. }
+            | SamplerError::ShaderChanged(_) => false,
         }
     }
 }
@@ -492,12 +495,16 @@ impl ParticleSystem {
         ctx.queue.write_buffer(&self.field_params, 0, bytemuck::cast_slice(&rows));
     }
 
-    /// Replaces the field's parameters in place. The kind must stay the same, because it
-    /// selects the pipeline.
-    pub fn set_field(&mut self, ctx: &GpuContext, field: Field) {
-        debug_assert_eq!(field.kind_name(), self.setup.field.kind_name());
+    /// Replaces the field's parameters in place. The field must compile to the same
+    /// shader (same kind, and for expressions the same text), because the shader is part
+    /// of the pipeline; otherwise build a new system.
+    pub fn set_field(&mut self, ctx: &GpuContext, field: Field) -> Result<(), SamplerError> {
+        if !field.same_shader(&self.setup.field) {
+            return Err(SamplerError::ShaderChanged(field.kind_name()));
+        }
         self.setup.field = field;
         self.write_field_params(ctx, self.next_step);
+        Ok(())
     }
 
     /// Draws the initial positions (and velocities) again and restarts the schedule.
