@@ -10,12 +10,15 @@ use scoreforce::sampler::{INIT_VELOCITY_WGSL, INIT_WGSL, INTEGRATORS, Integrator
 use scoreforce::scene::{PRESETS, Scene};
 use scoreforce::shader::{self, ShaderOptions};
 
-/// One field of each kind, from the presets.
+/// One field of each kind: the presets and an expression.
 fn fields() -> Vec<scoreforce::field::Field> {
-    PRESETS
+    let mut fields: Vec<_> = PRESETS
         .iter()
         .map(|(name, _)| Scene::preset(name).unwrap().validate().unwrap().field)
-        .collect()
+        .collect();
+    let expression = Scene::expression("(x^2 - 1)^2 + 0.5*y^2 + sin(x*y)").unwrap();
+    fields.push(expression.validate().unwrap().field);
+    fields
 }
 
 /// Every composed module the program builds, with a label.

@@ -62,6 +62,21 @@ pub fn field_wgsl(
         force_x.wgsl(),
         force_y.wgsl()
     );
+
+    // V and the force together, sharing their common subexpressions (MALA needs both).
+    let mut program = Program::default();
+    let value = program.lower(potential)?;
+    let force_x = program.lower(force[0])?;
+    let force_y = program.lower(force[1])?;
+    let _ = writeln!(text, "\nfn field_eval(x: vec2<f32>) -> vec3<f32> {{");
+    text.push_str(&program.body());
+    let _ = writeln!(
+        text,
+        "    return vec3<f32>({}, {}, {});\n}}",
+        value.wgsl(),
+        force_x.wgsl(),
+        force_y.wgsl()
+    );
     Ok(text)
 }
 
