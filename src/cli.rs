@@ -115,6 +115,16 @@ pub struct SceneArgs {
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, f64)>,
 
+    /// Picture (PNG or JPEG) to sample: the density is proportional to its brightness,
+    /// fitted into [-4, 4]^2 with its aspect ratio, annealed by noise levels as the
+    /// score-ring preset.
+    #[arg(long, conflicts_with_all = ["scene", "field", "potential"])]
+    pub image: Option<PathBuf>,
+
+    /// With --image: density proportional to darkness, for dark-on-light pictures.
+    #[arg(long, requires = "image")]
+    pub invert: bool,
+
     /// Number of particles, e.g. 1000000, 1e6 or 10M [preset: 1000000].
     #[arg(long, value_parser = parse_count)]
     pub particles: Option<u64>,

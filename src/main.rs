@@ -113,6 +113,9 @@ fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>, base: Option<S
     let mut scene = match (base, &args.scene, &args.field, &args.potential) {
         (Some(scene), _, _, _) => scene,
         (None, _, _, Some(potential)) => Scene::expression(potential)?,
+        (None, _, _, None) if args.image.is_some() => {
+            Scene::image(args.image.as_deref().unwrap_or(std::path::Path::new("")), args.invert)?
+        }
         (None, Some(path), _, _) => Scene::load(path)?,
         (None, None, Some(name), _) => Scene::preset(name)?,
         (None, None, None, None) => Scene::preset(scene::DEFAULT_PRESET)?,
@@ -530,6 +533,14 @@ fn run_fields() -> Result<()> {
         "  {:<18} scoreforce render --potential \"(x^2 - 1)^2 + a*y^2\" --param a=0.5 --out expression.png",
         ""
     );
+    println!(
+        "  {:<18} image = \"photo.png\" (PNG or JPEG, relative to the scene file), rect = [x_min, \
+         x_max, y_min, y_max], invert = false, floor = {}; density proportional to brightness, \
+         exact smoothing, so the noise schedule applies",
+        "image",
+        scene::DEFAULT_IMAGE_FLOOR
+    );
+    println!("  {:<18} scoreforce render --image photo.png --out photo-density.png", "");
     println!("\nPresets (--field NAME):\n");
     for (name, _) in scene::PRESETS {
         let scene = Scene::preset(name)?;

@@ -37,20 +37,25 @@ use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
 use crate::density::{Colormap, Scale, Style, View};
+use crate::field::image::BUILTIN_SCORE_RING_NAME;
 use crate::field::{
     Banana, Component, DoubleWell, ExpressionField, FIELD_KIND_NAMES, Field, FieldError,
-    GaussianMixture, MuellerBrown, Ring,
+    GaussianMixture, ImageField, MuellerBrown, Ring,
 };
 use crate::sampler::{InitialDistribution, Integrator};
 use crate::schedule::{Schedule, ScheduleError, ScheduleKind};
 
+/// Brightness added to every pixel of an image field when the scene gives no `floor`.
+pub const DEFAULT_IMAGE_FLOOR: f64 = 1e-3;
+
 /// The built-in presets: name, TOML text.
-pub const PRESETS: [(&str, &str); 5] = [
+pub const PRESETS: [(&str, &str); 6] = [
     ("gmm8-ring", include_str!("../assets/scenes/gmm8-ring.toml")),
     ("mueller-brown", include_str!("../assets/scenes/mueller-brown.toml")),
     ("double-well", include_str!("../assets/scenes/double-well.toml")),
     ("banana", include_str!("../assets/scenes/banana.toml")),
     ("ring", include_str!("../assets/scenes/ring.toml")),
+    ("score-ring", include_str!("../assets/scenes/score-ring.toml")),
 ];
 
 /// The preset used when neither a scene file nor `--field` is given.
@@ -125,6 +130,19 @@ pub struct FieldSpec {
     /// Parameter values of the expression kind, by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<BTreeMap<String, f64>>,
+    /// The picture of the image kind: a PNG or JPEG path (relative to the scene file) or
+    /// `builtin:score-ring`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<PathBuf>,
+    /// Where the picture lies: x_min, x_max, y_min, y_max in world units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rect: Option<[f64; 4]>,
+    /// Density proportional to darkness instead of brightness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invert: Option<bool>,
+    /// Brightness added to every pixel, so dark regions keep a little density.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<f64>,
 }
 
 /// One `[[field.components]]` entry: `std` (isotropic) or `covariance`, not both.
@@ -302,10 +320,44 @@ impl Scene {
         })
     }
 
+    /// Reads a scene file; a relative picture path is taken relative to the file's folder.
     pub fn load(path: &Path) -> Result<Scene, SceneError> {
         let text = std::fs::read_to_string(path)
             .map_err(|cause| SceneError::Unreadable { path: path.to_path_buf(), cause })?;
-        Scene::from_toml(&text, &path.display().to_string())
+        let mut scene = Scene::from_toml(&text, &path.display().to_string())?;
+        if let Some(image) = &scene.field.image
+            && image.is_relative()
+            && image.as_os_str() != BUILTIN_SCORE_RING_NAME
+            && let Some(folder) = path.parent()
+        {
+            scene.field.image = Some(folder.join(image));
+        }
+        Ok(scene)
+    }
+
+    /// The score-ring preset with another picture, fitted into [-4, 4]^2 with its aspect
+    /// ratio, and a view and picture size to match.
+    pub fn image(path: &Path, invert: bool) -> Result<Scene, SceneError> {
+        let mut scene = Scene::preset("score-ring")?;
+        let (width, height) = image::image_dimensions(path).map_err(|e| {
+            SceneError::Field(FieldError::invalid(
+                "field.image",
+                format!("`{}` is not a readable PNG or JPEG image: {e}", path.display()),
+            ))
+        })?;
+        let aspect = f64::from(width.max(1)) / f64::from(height.max(1));
+        let (half_x, half_y) = if aspect >= 1.0 { (4.0, 4.0 / aspect) } else { (4.0 * aspect, 4.0) };
+        scene.field.image = Some(path.to_path_buf());
+        scene.field.rect = Some([-half_x, half_x, -half_y, half_y]);
+        scene.field.invert = Some(invert);
+        scene.view.rect = [-1.1 * half_x, 1.1 * half_x, -1.1 * half_y, 1.1 * half_y];
+        let long_side = 640.0;
+        scene.view.size = if aspect >= 1.0 {
+            [long_side as u32, (long_side / aspect).round().max(1.0) as u32]
+        } else {
+            [(long_side * aspect).round().max(1.0) as u32, long_side as u32]
+        };
+        Ok(scene)
     }
 
     pub fn preset(name: &str) -> Result<Scene, SceneError> {
@@ -513,6 +565,10 @@ impl FieldSpec {
             ("width", self.width.is_some()),
             ("potential", self.potential.is_some()),
             ("params", self.params.is_some()),
+            ("image", self.image.is_some()),
+            ("rect", self.rect.is_some()),
+            ("invert", self.invert.is_some()),
+            ("floor", self.floor.is_some()),
         ];
         present.into_iter().filter(|(_, set)| *set).map(|(key, _)| key).collect()
     }
@@ -525,6 +581,7 @@ impl FieldSpec {
             "banana" => &["twist", "variance_x", "variance_y"],
             "ring" => &["radius", "width"],
             "expression" => &["potential", "params"],
+            "image" => &["image", "rect", "invert", "floor"],
             other => {
                 return Err(FieldError::invalid(
                     "field.kind",
@@ -564,6 +621,17 @@ impl FieldSpec {
                 variance_y: self.variance_y.unwrap_or(1.0),
             }),
             "expression" => Field::Expression(self.build_expression()?),
+            "image" => {
+                let source = self.image.as_ref().ok_or_else(|| {
+                    FieldError::invalid("field.image", "missing: give the picture's path, e.g. image = \"photo.png\"")
+                })?;
+                Field::Image(ImageField::load(
+                    source,
+                    self.rect,
+                    self.invert.unwrap_or(false),
+                    self.floor.unwrap_or(DEFAULT_IMAGE_FLOOR),
+                )?)
+            }
             _ => Field::Ring(Ring { radius: self.radius.unwrap_or(3.0), width: self.width.unwrap_or(0.3) }),
         })
     }

@@ -15,6 +15,9 @@ pub const WORKGROUP_SIZE: u32 = 64;
 /// `MAX_MIXTURE_COMPONENTS` components.
 pub const FIELD_PARAM_ROWS: u32 = 256;
 
+/// Binding (in group 0) of the field data buffer, for the kinds that read a table.
+pub const FIELD_DATA_BINDING: u32 = 6;
+
 /// Bins of the eq-hist histogram of counts; counts up to this value get a bin each.
 pub const HISTOGRAM_BINS: u32 = 65536;
 
@@ -75,6 +78,11 @@ pub fn compose_stage(stage: &str, field: Option<&Field>, options: ShaderOptions)
     let mut parts = vec![prelude(), COMMON_WGSL.into(), mulhilo.into(), PHILOX_WGSL.into()];
     if let Some(field) = field {
         parts.push(FIELD_BINDING_WGSL.into());
+        if field.has_data() {
+            parts.push(format!(
+                "@group(0) @binding({FIELD_DATA_BINDING}) var<storage, read> field_data: array<f32>;\n"
+            ));
+        }
         parts.push(field.wgsl().into_owned());
     }
     parts.push(stage.into());

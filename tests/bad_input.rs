@@ -104,6 +104,13 @@ fn cases() -> Vec<Case> {
         scene_case("[field]\nkind = \"double-well\"\n[schedule]\nkind = \"noise\"\n", "noise schedule needs a field"),
         scene_case("[field]\nkind = \"double-well\"\nc = -1.0\n", "invalid `field.c`"),
         scene_case("[field]\nkind = \"ring\"\n[sampler]\nmax_diverged = 2.0\n", "is not a fraction"),
+        scene_case("[field]\nkind = \"image\"\n", "invalid `field.image`: missing"),
+        scene_case("[field]\nkind = \"image\"\nimage = \"absent.png\"\n", "cannot read image"),
+        scene_case(
+            "[field]\nkind = \"image\"\nimage = \"builtin:score-ring\"\nrect = [1.0, 0.0, 0.0, 1.0]\n",
+            "invalid `field.rect`",
+        ),
+        scene_case("[field]\nkind = \"image\"\nimage = \"builtin:score-ring\"\nfloor = 0.0\n", "invalid `field.floor`"),
         // Command-line values.
         args_case(&["render", "--particles", "0", "--out", "{dir}/out.png"], 2, "0 is out of range"),
         args_case(&["render", "--particles=-5", "--out", "{dir}/out.png"], 2, "not a whole, non-negative count"),

@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 
+pub mod buffers;
 pub mod expression;
+pub mod image;
 mod mixture;
 mod potentials;
 pub mod probe;
@@ -17,6 +19,7 @@ use std::fmt;
 use glam::DVec2;
 
 pub use expression::{ExpressionError, ExpressionField};
+pub use image::ImageField;
 pub use mixture::{Component, GaussianMixture, MAX_MIXTURE_COMPONENTS};
 pub use potentials::{Banana, DoubleWell, MUELLER_BROWN_TERMS, MuellerBrown, Ring};
 
@@ -54,11 +57,12 @@ pub enum Field {
     Banana(Banana),
     Ring(Ring),
     Expression(ExpressionField),
+    Image(ImageField),
 }
 
 /// Names of the field kinds as written in scene files and `--field` help.
-pub const FIELD_KIND_NAMES: [&str; 6] =
-    ["gaussian-mixture", "mueller-brown", "double-well", "banana", "ring", "expression"];
+pub const FIELD_KIND_NAMES: [&str; 7] =
+    ["gaussian-mixture", "mueller-brown", "double-well", "banana", "ring", "expression", "image"];
 
 impl Field {
     pub fn kind_name(&self) -> &'static str {
@@ -69,6 +73,7 @@ impl Field {
             Field::Banana(_) => "banana",
             Field::Ring(_) => "ring",
             Field::Expression(_) => "expression",
+            Field::Image(_) => "image",
         }
     }
 
@@ -80,7 +85,7 @@ impl Field {
             Field::Banana(f) => f.validate(),
             Field::Ring(f) => f.validate(),
             // Checked when the field was built and by every `set_parameter`.
-            Field::Expression(_) => Ok(()),
+            Field::Expression(_) | Field::Image(_) => Ok(()),
         }
     }
 
@@ -96,6 +101,7 @@ impl Field {
             Field::Banana(f) => f.potential_and_gradient(x),
             Field::Ring(f) => f.potential_and_gradient(x),
             Field::Expression(f) => f.potential_and_gradient(x),
+            Field::Image(f) => f.potential_and_gradient(x, sigma),
         }
     }
 
@@ -110,7 +116,7 @@ impl Field {
 
     /// Whether `sigma` changes the field: only then can the noise schedule anneal it.
     pub fn has_smoothed_score(&self) -> bool {
-        matches!(self, Field::GaussianMixture(_))
+        matches!(self, Field::GaussianMixture(_) | Field::Image(_))
     }
 
     /// Rows of `field_params` for noise level `sigma`, in the layout the kind's WGSL file
@@ -123,6 +129,20 @@ impl Field {
             Field::Banana(f) => f.gpu_params(),
             Field::Ring(f) => f.gpu_params(),
             Field::Expression(f) => f.gpu_params(),
+            Field::Image(f) => f.gpu_params(sigma),
+        }
+    }
+
+    /// Whether the kind reads a table from the field data buffer (`field_data`).
+    pub fn has_data(&self) -> bool {
+        matches!(self, Field::Image(_))
+    }
+
+    /// The field data for noise level `sigma`: the image's table of log densities.
+    pub fn gpu_data(&self, sigma: f64) -> Option<Vec<f32>> {
+        match self {
+            Field::Image(f) => Some(f.gpu_data(sigma).log_density.clone()),
+            _ => None,
         }
     }
 
@@ -136,6 +156,7 @@ impl Field {
             Field::Banana(_) => include_str!("../../shaders/fields/banana.wgsl"),
             Field::Ring(_) => include_str!("../../shaders/fields/ring.wgsl"),
             Field::Expression(f) => return Cow::Owned(f.wgsl().to_string()),
+            Field::Image(_) => include_str!("../../shaders/fields/image.wgsl"),
         };
         Cow::Borrowed(file)
     }
@@ -160,6 +181,7 @@ impl Field {
             // An expression's mass can lie anywhere, so the origin is used. It would be the
             // start of the noise schedule's Gaussian, which expressions reject anyway.
             Field::Expression(_) => DVec2::ZERO,
+            Field::Image(f) => f.centre(),
         }
     }
 }
@@ -179,6 +201,10 @@ impl fmt::Display for Field {
             ),
             Field::Ring(r) => write!(f, "ring, radius {} width {}", r.radius, r.width),
             Field::Expression(e) => write!(f, "{e}"),
+            Field::Image(image) => {
+                let (width, height) = image.pixels();
+                write!(f, "image {} ({width}x{height} pixels) on {:?}", image.source.display(), image.rect)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! GPU evaluation of a field at arbitrary points, through the same WGSL the sampler runs.
 
 use crate::field::{Field, FieldError};
+use crate::field::buffers::FieldBuffers;
 use crate::gpu::GpuContext;
 use crate::sampler::{self, SamplerError, buffer_layout_entry, dispatch_grid};
 use crate::shader::{self, FIELD_PARAM_ROWS, ShaderOptions};
@@ -30,13 +31,14 @@ pub struct FieldProbe {
 impl FieldProbe {
     pub fn new(ctx: &GpuContext, field: &Field) -> Result<Self, SamplerError> {
         let compute = wgpu::ShaderStages::COMPUTE;
+        let mut entries = FieldBuffers::layout_entries(field, compute);
+        entries.extend([
+            buffer_layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }, false, compute),
+            buffer_layout_entry(2, wgpu::BufferBindingType::Storage { read_only: false }, false, compute),
+        ]);
         let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("field_probe.layout"),
-            entries: &[
-                buffer_layout_entry(0, wgpu::BufferBindingType::Uniform, false, compute),
-                buffer_layout_entry(1, wgpu::BufferBindingType::Storage { read_only: true }, false, compute),
-                buffer_layout_entry(2, wgpu::BufferBindingType::Storage { read_only: false }, false, compute),
-            ],
+            entries: &entries,
         });
         let source = shader::compose_stage(FIELD_PROBE_WGSL, Some(field), ShaderOptions::for_device(&ctx.device));
         let label = format!("field_probe[{}]", field.kind_name());
@@ -73,11 +75,8 @@ impl FieldProbe {
             return Ok(Vec::new());
         }
         let device = &ctx.device;
-        let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("field_probe.field_params"),
-            contents: bytemuck::cast_slice(&padded_field_params(&self.field, sigma)),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let field_buffers = FieldBuffers::new(ctx, &self.field, &[sigma], "field_probe")?;
+        field_buffers.write(ctx, &self.field, sigma);
         let points_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("field_probe.points"),
             contents: bytemuck::cast_slice(points),
@@ -96,10 +95,13 @@ impl FieldProbe {
             label: Some("field_probe.bind_group"),
             layout: &self.layout,
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: params_buffer.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: points_buffer.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: results.as_entire_binding() },
-            ],
+                field_buffers.bind_group_entries(),
+                vec![
+                    wgpu::BindGroupEntry { binding: 1, resource: points_buffer.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 2, resource: results.as_entire_binding() },
+                ],
+            ]
+            .concat(),
         });
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("field_probe"),

@@ -26,7 +26,7 @@ use glam::DVec2;
 use log::debug;
 
 use crate::field::Field;
-use crate::field::probe::padded_field_params;
+use crate::field::buffers::FieldBuffers;
 use crate::gpu::{GpuContext, GpuError, PassTimer};
 use crate::rng;
 use crate::schedule::Schedule;
@@ -208,7 +208,7 @@ pub struct ParticleChunk {
 pub struct ParticleSystem {
     pub setup: SamplerSetup,
     chunks: Vec<ParticleChunk>,
-    field_params: wgpu::Buffer,
+    field_buffers: FieldBuffers,
     dispatch_params: wgpu::Buffer,
     init_params: wgpu::Buffer,
     velocity_init: wgpu::Buffer,
@@ -307,8 +307,8 @@ impl ParticleSystem {
                 mapped_at_creation: false,
             })
         };
-        let field_rows = padded_field_params(&setup.field, 0.0).len();
-        let field_params = uniform_buffer("sampler.field_params", (field_rows * 16) as u64);
+        let sigmas: Vec<f64> = setup.schedule.levels.iter().map(|l| l.sigma).collect();
+        let field_buffers = FieldBuffers::new(ctx, &setup.field, &sigmas, "sampler")?;
         let dispatch_params =
             uniform_buffer("sampler.dispatch_params", slot_stride * u64::from(DISPATCH_SLOTS));
         let init_params = uniform_buffer("sampler.init_params", std::mem::size_of::<InitParams>() as u64);
@@ -366,13 +366,13 @@ impl ParticleSystem {
                 offset: 0,
                 size: wgpu::BufferSize::new(std::mem::size_of::<DispatchParams>() as u64),
             };
-            let mut step_entries = vec![
-                entry(0, field_params.as_entire_binding()),
+            let mut step_entries = field_buffers.bind_group_entries();
+            step_entries.extend([
                 entry(1, schedule_buffer.as_entire_binding()),
                 entry(2, wgpu::BindingResource::Buffer(dispatch_binding.clone())),
                 entry(3, status.as_entire_binding()),
                 entry(4, positions.as_entire_binding()),
-            ];
+            ]);
             if let Some(velocities) = &velocities {
                 step_entries.push(entry(5, velocities.as_entire_binding()));
             }
@@ -421,7 +421,7 @@ impl ParticleSystem {
         let mut system = ParticleSystem {
             setup,
             chunks,
-            field_params,
+            field_buffers,
             dispatch_params,
             init_params,
             velocity_init,
@@ -491,8 +491,7 @@ impl ParticleSystem {
     fn write_field_params(&self, ctx: &GpuContext, step: u32) {
         let schedule = &self.setup.schedule;
         let sigma = schedule.levels[schedule.level_of(step)].sigma;
-        let rows = padded_field_params(&self.setup.field, sigma);
-        ctx.queue.write_buffer(&self.field_params, 0, bytemuck::cast_slice(&rows));
+        self.field_buffers.write(ctx, &self.setup.field, sigma);
     }
 
     /// Replaces the field's parameters in place. The field must compile to the same

@@ -3,6 +3,7 @@
 
 use super::{Integrator, SamplerError, SamplerSetup};
 use crate::field::Field;
+use crate::field::buffers::FieldBuffers;
 use crate::gpu::GpuContext;
 use crate::shader::{self, ShaderOptions};
 
@@ -32,13 +33,13 @@ impl Pipelines {
         let compute = wgpu::ShaderStages::COMPUTE;
         let options = ShaderOptions::for_device(&ctx.device);
 
-        let mut step_entries = vec![
-            buffer_layout_entry(0, UNIFORM, false, compute),
+        let mut step_entries = FieldBuffers::layout_entries(&setup.field, compute);
+        step_entries.extend([
             buffer_layout_entry(1, STORAGE_READ, false, compute),
             buffer_layout_entry(2, UNIFORM, true, compute),
             buffer_layout_entry(3, STORAGE_WRITE, false, compute),
             buffer_layout_entry(4, STORAGE_WRITE, false, compute),
-        ];
+        ]);
         if setup.integrator.has_velocities() {
             step_entries.push(buffer_layout_entry(5, STORAGE_WRITE, false, compute));
         }
