@@ -8,6 +8,7 @@ pub mod bench;
 pub mod density;
 pub mod field;
 pub mod gpu;
+pub mod overlay;
 pub mod rng;
 pub mod sampler;
 pub mod scene;
