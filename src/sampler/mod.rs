@@ -19,7 +19,7 @@ use crate::field::Field;
 use crate::field::probe::padded_field_params;
 use crate::gpu::{GpuContext, GpuError, PassTimer};
 use crate::rng;
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, ScheduleError};
 use crate::shader::{self, ShaderOptions, WORKGROUP_SIZE};
 use gpu_data::{DispatchParams, InitParams, SamplerStatus};
 
@@ -121,6 +121,8 @@ pub struct ParticleSystem {
     pub setup: SamplerSetup,
     chunks: Vec<ParticleChunk>,
     field_params: wgpu::Buffer,
+    /// The schedule table; `set_schedule` rewrites it in place.
+    schedule_buffer: wgpu::Buffer,
     dispatch_params: wgpu::Buffer,
     init_params: wgpu::Buffer,
     status: wgpu::Buffer,
@@ -303,6 +305,7 @@ impl ParticleSystem {
             setup,
             chunks,
             field_params,
+            schedule_buffer,
             dispatch_params,
             init_params,
             status,
@@ -380,6 +383,32 @@ impl ParticleSystem {
         debug_assert_eq!(field.kind_name(), self.setup.field.kind_name());
         self.setup.field = field;
         self.write_field_params(ctx, self.next_step);
+    }
+
+    /// Replaces the schedule and starts it from its first step, keeping the particles where
+    /// they are (a window changes the temperature or step size this way). The new table may
+    /// have at most `schedule_capacity` rows, because its buffer keeps its size.
+    pub fn set_schedule(&mut self, ctx: &GpuContext, schedule: Schedule) -> Result<(), ScheduleError> {
+        let capacity = self.schedule_capacity();
+        if schedule.total_steps() > capacity {
+            return Err(ScheduleError {
+                key: "sampler.steps",
+                message: format!(
+                    "{} steps do not fit the schedule table of {capacity} rows; use at most {capacity}",
+                    schedule.total_steps()
+                ),
+            });
+        }
+        ctx.queue.write_buffer(&self.schedule_buffer, 0, bytemuck::cast_slice(&schedule.steps));
+        self.setup.schedule = schedule;
+        self.next_step = 0;
+        self.write_field_params(ctx, 0);
+        Ok(())
+    }
+
+    /// Rows the schedule table holds: the length of the schedule the system was built with.
+    pub fn schedule_capacity(&self) -> u32 {
+        (self.schedule_buffer.size() / std::mem::size_of::<gpu_data::ScheduleStep>() as u64) as u32
     }
 
     /// Draws the initial positions again and restarts the schedule.
