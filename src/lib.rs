@@ -14,3 +14,4 @@ pub mod sampler;
 pub mod scene;
 pub mod schedule;
 pub mod shader;
+pub mod viewer;
