@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::density::View;
 use crate::density::export::PngText;
-use crate::overlay::PixelRect;
+use crate::overlay::{OverlayLayers, PixelRect};
 
 /// Returns a path in `folder` named after the scene and the UTC time, such as
 /// `scoreforce-gmm8-ring-20250101-120000.png`, with a counter added when that file exists.
@@ -54,8 +54,14 @@ pub fn screenshot_text(
     field: &str,
     step: u32,
     adapter: &str,
+    layers: OverlayLayers,
 ) -> PngText {
+    let overlays: Vec<&str> = [(layers.arrows, "arrows"), (layers.contours, "contours")]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
     text.push(("scoreforce:adapter".into(), adapter.to_string()));
+    text.push(("scoreforce:overlays".into(), if overlays.is_empty() { "none".into() } else { overlays.join(",") }));
     text.push(("scoreforce:field".into(), field.to_string()));
     text.push(("scoreforce:step".into(), step.to_string()));
     text.push((

@@ -655,6 +655,7 @@ impl Session {
             &self.applied_field.to_string(),
             self.particles.next_step(),
             &self.ctx.adapter_summary(),
+            self.controls.layers,
         );
         export::write_png(path, size[0], size[1], &rgba, &text, None)?;
         Ok(())
