@@ -35,6 +35,10 @@ fn modules() -> Vec<(String, String)> {
             shader::compose(&[density::DENSITY_COMMON_WGSL, density::COLORMAP_WGSL].join("\n")),
         ),
     ];
+    modules.push((
+        "viewer_panel_composite".to_string(),
+        shader::compose(scoreforce::viewer::PANEL_COMPOSITE_WGSL),
+    ));
     for (label, stage) in [
         ("overlay_arrow_scale", overlay::ARROW_SCALE_WGSL),
         ("overlay_arrow_draw", overlay::ARROW_DRAW_WGSL),

@@ -15,6 +15,7 @@
 //! the world.
 
 mod panel;
+mod panel_layer;
 mod screenshot;
 mod session;
 mod surface;
@@ -35,6 +36,7 @@ use crate::gpu::{BackendChoice, GpuError};
 use crate::overlay::{OverlayError, OverlayLayers};
 use crate::sampler::SamplerError;
 use crate::scene::RunConfig;
+pub use panel_layer::PANEL_COMPOSITE_WGSL;
 pub use screenshot::screenshot_path;
 use session::{Flow, Session};
 pub use timing::FrameSummary;

@@ -11,6 +11,7 @@ use winit::keyboard::{Key, NamedKey};
 use winit::window::Window;
 
 use super::panel::{self, Controls, Figures, PanelAction, Progress};
+use super::panel_layer::PanelLayer;
 use super::screenshot::{screenshot_path, screenshot_text};
 use super::surface::{self, Acquired, WindowSurface};
 use super::timing::{AutoSteps, FrameLog, FrameRecord, FrameSummary};
@@ -56,17 +57,11 @@ pub enum Flow {
     Exit,
 }
 
-struct EguiLayer {
-    context: egui::Context,
-    state: egui_winit::State,
-    renderer: egui_wgpu::Renderer,
-}
-
 pub struct Session {
     window: Arc<Window>,
     ctx: GpuContext,
     surface: WindowSurface,
-    egui: EguiLayer,
+    panel: PanelLayer,
     options: ViewerOptions,
     particles: ParticleSystem,
     /// Created for the density area's size once it is known, and again when it changes.
@@ -138,16 +133,7 @@ impl Session {
         let overlay_sigma = current_sigma(&particles);
         let overlays = Overlays::new(&ctx, &config.field, overlay_sigma, surface.format())?;
 
-        let context = egui::Context::default();
-        let state = egui_winit::State::new(
-            context.clone(),
-            egui::ViewportId::ROOT,
-            &window,
-            Some(window.scale_factor() as f32),
-            window.theme(),
-            Some(ctx.limits().max_texture_dimension_2d as usize),
-        );
-        let renderer = egui_wgpu::Renderer::new(&ctx.device, surface.format(), egui_wgpu::RendererOptions::default());
+        let panel = PanelLayer::new(&ctx, &window, surface.format())?;
 
         let (auto_steps, fixed_steps) = match options.steps_per_frame {
             StepsPerFrame::Auto => (true, 8),
@@ -170,7 +156,7 @@ impl Session {
             window,
             ctx,
             surface,
-            egui: EguiLayer { context, state, renderer },
+            panel,
             options: options.clone(),
             particles,
             density: None,
@@ -217,13 +203,17 @@ impl Session {
     }
 
     pub fn handle_event(&mut self, event: WindowEvent) -> Result<Flow, ViewerError> {
-        let response = self.egui.state.on_window_event(&self.window, &event);
+        // egui requests a repaint after every redraw event, which would draw the panel at
+        // every frame, so that event does not go to egui.
+        if let WindowEvent::RedrawRequested = event {
+            return self.frame();
+        }
+        let consumed = self.panel.on_window_event(&self.window, &event);
         match event {
             WindowEvent::CloseRequested => return Ok(Flow::Exit),
             WindowEvent::Resized(size) => self.surface.configure(&self.ctx, [size.width, size.height])?,
-            WindowEvent::RedrawRequested => return self.frame(),
             WindowEvent::KeyboardInput { event, .. } => {
-                if !response.consumed && !self.egui.context.egui_wants_keyboard_input() {
+                if !consumed && !self.panel.wants_keyboard() {
                     return self.key(&event);
                 }
             }
@@ -237,7 +227,7 @@ impl Session {
                 _ => self.drag_from = None,
             },
             WindowEvent::MouseWheel { delta, .. } => {
-                if !response.consumed && self.pointer_in_area() {
+                if !consumed && self.pointer_in_area() {
                     let notches = match delta {
                         MouseScrollDelta::LineDelta(_, y) => f64::from(y),
                         MouseScrollDelta::PixelDelta(position) => position.y / PIXELS_PER_NOTCH,
@@ -254,6 +244,8 @@ impl Session {
         if event.state != ElementState::Pressed || event.repeat {
             return Ok(Flow::Continue);
         }
+        // The panel shows the values the keys change.
+        self.panel.mark_dirty();
         match &event.logical_key {
             Key::Named(NamedKey::Escape) => return Ok(Flow::Exit),
             Key::Named(NamedKey::Space) => self.controls.paused = !self.controls.paused,
@@ -277,7 +269,7 @@ impl Session {
         let origin = DVec2::new(f64::from(self.area.origin[0]), f64::from(self.area.origin[1]));
         let size = DVec2::new(f64::from(self.area.size[0]), f64::from(self.area.size[1]));
         let inside = cursor.cmpge(origin).all() && cursor.cmplt(origin + size).all();
-        inside && !self.egui.context.egui_wants_pointer_input()
+        inside && !self.panel.wants_pointer()
     }
 
     fn cursor_moved(&mut self, position: DVec2) {
@@ -475,36 +467,26 @@ impl Session {
 
     /// Draws one frame. See the module documentation for its steps.
     fn frame(&mut self) -> Result<Flow, ViewerError> {
-        // The panel runs first: what it changes applies to this frame.
-        let raw_input = self.egui.state.take_egui_input(&self.window);
+        let frame = match self.surface.acquire(&self.ctx)? {
+            Acquired::Frame(frame) => frame,
+            Acquired::Skip => return Ok(Flow::Continue),
+        };
+        let size = self.surface.size();
+        let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("viewer.frame"),
+        });
+
+        // The panel runs first, when it is due: what it changes applies to this frame.
         let figures = self.figures();
         let mut actions = Vec::new();
-        let mut panel_rect = egui::Rect::NOTHING;
         let controls = &mut self.controls;
-        let output = self.egui.context.run_ui(raw_input, |ui| {
-            panel_rect = panel::show(ui, controls, &figures, &mut actions);
+        let panel_run = self.panel.run(&self.ctx, &self.window, &mut encoder, size, |ui| {
+            panel::show(ui, controls, &figures, &mut actions)
         });
-        self.egui.state.handle_platform_output(&self.window, output.platform_output);
-        for (id, deltas) in &output.textures_delta.set {
-            for delta in deltas {
-                self.egui.renderer.update_texture(&self.ctx.device, &self.ctx.queue, *id, delta);
-            }
-        }
-        let pixels_per_point = output.pixels_per_point;
-        let jobs = self.egui.context.tessellate(output.shapes, pixels_per_point);
         for action in actions {
             self.apply(action)?;
         }
-
-        let frame = match self.surface.acquire(&self.ctx)? {
-            Acquired::Frame(frame) => frame,
-            Acquired::Skip => {
-                self.free_textures(&output.textures_delta.free);
-                return Ok(Flow::Continue);
-            }
-        };
-        let size = self.surface.size();
-        let panel_right = ((panel_rect.max.x * pixels_per_point).ceil().max(0.0) as u32).min(size[0]);
+        let panel_right = self.panel.panel_right();
         self.prepare_area(PixelRect { origin: [panel_right, 0], size: [size[0] - panel_right, size[1]] })?;
 
         let steps = if self.controls.paused {
@@ -526,9 +508,6 @@ impl Session {
             self.overlay_sigma = sigma;
         }
 
-        let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("viewer.frame"),
-        });
         if let (Some(density), Some(transform)) = (&self.density, &self.transform) {
             // The grid and the overlays are computed again only when what they show changed.
             let view = transform.view(self.area.size);
@@ -550,12 +529,10 @@ impl Session {
                 self.overlays_prepared = Some(overlay);
             }
         }
-        let screen = egui_wgpu::ScreenDescriptor { size_in_pixels: size, pixels_per_point };
-        let egui_commands =
-            self.egui.renderer.update_buffers(&self.ctx.device, &self.ctx.queue, &mut encoder, &jobs, &screen);
         let target = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
-        self.draw_picture(&mut encoder, &target, &jobs, &screen);
-        self.ctx.queue.submit(egui_commands.into_iter().chain([encoder.finish()]));
+        self.draw_picture(&mut encoder, &target);
+        let panel_commands = panel_run.map(|run| run.commands).unwrap_or_default();
+        self.ctx.queue.submit(panel_commands.into_iter().chain([encoder.finish()]));
         self.window.pre_present_notify();
         self.ctx.queue.present(frame);
         self.frames_drawn += 1;
@@ -575,12 +552,12 @@ impl Session {
 
         let last_frame = self.options.frames.is_some_and(|frames| self.frames_drawn >= frames);
         if last_frame && let Some(path) = self.options.screenshot.clone() {
-            self.write_screenshot(&path, &jobs, &screen)?;
+            self.write_screenshot(&path, size)?;
         } else if self.screenshot_requested {
             self.screenshot_requested = false;
             let folder = std::env::current_dir().unwrap_or_else(|_| ".".into());
             let path = screenshot_path(&folder, &self.options.name, SystemTime::now());
-            match self.write_screenshot(&path, &jobs, &screen) {
+            match self.write_screenshot(&path, size) {
                 Ok(()) => println!("wrote {}", path.display()),
                 Err(ViewerError::Export(error)) => {
                     log::warn!("screenshot failed: {error}");
@@ -589,25 +566,12 @@ impl Session {
                 Err(error) => return Err(error),
             }
         }
-        self.free_textures(&output.textures_delta.free);
         Ok(if last_frame { Flow::Exit } else { Flow::Continue })
-    }
-
-    fn free_textures<'a>(&mut self, free: impl IntoIterator<Item = &'a egui::TextureId>) {
-        for id in free {
-            self.egui.renderer.free_texture(id);
-        }
     }
 
     /// Records the drawing passes of a frame into `target`: the density (or the background
     /// where there is no density area), the overlays, and the panel on top.
-    fn draw_picture(
-        &self,
-        encoder: &mut wgpu::CommandEncoder,
-        target: &wgpu::TextureView,
-        jobs: &[egui::ClippedPrimitive],
-        screen: &egui_wgpu::ScreenDescriptor,
-    ) {
+    fn draw_picture(&self, encoder: &mut wgpu::CommandEncoder, target: &wgpu::TextureView) {
         match &self.density {
             Some(density) if !self.area.is_empty() => {
                 density.encode_render(encoder, target, true);
@@ -618,34 +582,13 @@ impl Session {
                 clear(encoder, target, wgpu::Color { r, g, b, a });
             }
         }
-        let mut pass = encoder
-            .begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("viewer.panel"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: target,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations { load: wgpu::LoadOp::Load, store: wgpu::StoreOp::Store },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            })
-            .forget_lifetime();
-        self.egui.renderer.render(&mut pass, jobs, screen);
+        self.panel.draw(encoder, target);
     }
 
     /// Draws the current frame again into a texture, reads it back and writes it as a PNG.
-    fn write_screenshot(
-        &self,
-        path: &std::path::Path,
-        jobs: &[egui::ClippedPrimitive],
-        screen: &egui_wgpu::ScreenDescriptor,
-    ) -> Result<(), ViewerError> {
-        let size = screen.size_in_pixels;
+    fn write_screenshot(&self, path: &std::path::Path, size: [u32; 2]) -> Result<(), ViewerError> {
         let rgba = surface::capture(&self.ctx, self.surface.format(), size, |encoder, target| {
-            self.draw_picture(encoder, target, jobs, screen);
+            self.draw_picture(encoder, target);
         })?;
         let view = self.transform.map_or(self.options.config.view, |t| t.view(self.area.size));
         let text = screenshot_text(
