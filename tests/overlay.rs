@@ -25,10 +25,25 @@ fn prepare(ctx: &GpuContext, overlays: &mut Overlays, view: View, area: PixelRec
     ctx.queue.submit([encoder.finish()]);
 }
 
-/// Prepares and draws `layers` over a target of `size` cleared to `background`, and reads it.
+/// Prepares and draws `layers` over a target of `FORMAT` and `size` cleared to
+/// `background`, and reads it.
 fn draw(
     ctx: &GpuContext,
     overlays: &mut Overlays,
+    view: View,
+    size: [u32; 2],
+    area: PixelRect,
+    layers: OverlayLayers,
+    background: wgpu::Color,
+) -> Vec<u8> {
+    draw_in_format(ctx, overlays, FORMAT, view, size, area, layers, background)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_in_format(
+    ctx: &GpuContext,
+    overlays: &mut Overlays,
+    format: wgpu::TextureFormat,
     view: View,
     size: [u32; 2],
     area: PixelRect,
@@ -41,7 +56,7 @@ fn draw(
         mip_level_count: 1,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
-        format: FORMAT,
+        format,
         usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
         view_formats: &[],
     });
@@ -166,6 +181,28 @@ fn arrows_drawn_inside_area() {
     }
     println!("{checked} of {} arrows checked", arrows.len());
     assert!(checked > arrows.len() / 2, "too few arrows of 8 pixels or more: {checked}");
+}
+
+#[test]
+fn arrows_keep_colours_on_srgb_target() {
+    let ctx = common::gpu();
+    let (field, view) = preset_field("ring");
+    let format = wgpu::TextureFormat::Rgba8UnormSrgb;
+    let mut overlays = Overlays::new(&ctx, &field, 0.0, format).unwrap();
+    let size = [240, 240];
+    let layers = OverlayLayers { arrows: true, contours: false };
+    let rgba = draw_in_format(&ctx, &mut overlays, format, view, size, PixelRect::whole(size), layers, wgpu::Color::BLACK);
+
+    // The sRGB target stores encoded values, so the white fill reads back as 255 and the
+    // black outline as 0, as on a linear target.
+    let arrows = overlays.read_arrows(&ctx).unwrap();
+    let long = arrows.iter().find(|a| a.length >= 12.0).expect("no arrow of 12 pixels or more");
+    let centre = DVec2::from(long.centre.map(f64::from)).floor();
+    assert_eq!(pixel(&rgba, size[0], centre.x as i64, centre.y as i64), [255, 255, 255, 255]);
+    let direction = DVec2::from(long.direction.map(f64::from));
+    let beside = (DVec2::from(long.centre.map(f64::from)) + 1.9 * DVec2::new(-direction.y, direction.x)).floor();
+    let outline = pixel(&rgba, size[0], beside.x as i64, beside.y as i64);
+    assert!(outline[..3].iter().all(|&c| c < 60), "outline beside the shaft is {outline:?}");
 }
 
 #[test]

@@ -1,16 +1,18 @@
-//! One open window: its GPU state, the handling of its events, and the drawing of frames.
+//! One open window: its GPU state and the drawing of its frames. `input` handles its
+//! events and `actions` the changes the panel and the keys make.
+
+mod actions;
+mod input;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use glam::DVec2;
 use winit::dpi::PhysicalSize;
-use winit::event::{ElementState, KeyEvent, MouseButton, MouseScrollDelta, WindowEvent};
 use winit::event_loop::ActiveEventLoop;
-use winit::keyboard::{Key, NamedKey};
 use winit::window::Window;
 
-use super::panel::{self, Controls, Figures, PanelAction, Progress};
+use super::panel::{self, Controls};
 use super::panel_layer::PanelLayer;
 use super::screenshot::{screenshot_path, screenshot_text};
 use super::surface::{self, Acquired, WindowSurface};
@@ -21,17 +23,12 @@ use crate::density::{DensityRenderer, View, export};
 use crate::field::Field;
 use crate::gpu::{self, GpuContext};
 use crate::overlay::{OverlayLayers, Overlays, PixelRect};
-use crate::sampler::{InitialDistribution, MAX_STEPS_PER_DISPATCH, ParticleSystem, SamplerSetup};
-use crate::schedule::{Schedule, ScheduleKind};
+use crate::sampler::{MAX_STEPS_PER_DISPATCH, ParticleSystem, SamplerSetup};
 
 /// Submissions of Langevin steps per frame at most; each stops at the end of a level.
 const MAX_STEP_SUBMISSIONS_PER_FRAME: u32 = 4;
 /// How often the count of non-finite particles is read back; each read waits for the GPU.
 const STATUS_INTERVAL: Duration = Duration::from_secs(1);
-/// Zoom factor of one notch of the mouse wheel.
-const ZOOM_PER_NOTCH: f64 = 1.15;
-/// Pixels of a precise (touchpad) scroll that count as one notch.
-const PIXELS_PER_NOTCH: f64 = 40.0;
 
 /// The view, area and particles a binned grid shows.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -202,219 +199,6 @@ impl Session {
         Some(summary)
     }
 
-    pub fn handle_event(&mut self, event: WindowEvent) -> Result<Flow, ViewerError> {
-        // egui requests a repaint after every redraw event, which would draw the panel at
-        // every frame, so that event does not go to egui.
-        if let WindowEvent::RedrawRequested = event {
-            return self.frame();
-        }
-        let consumed = self.panel.on_window_event(&self.window, &event);
-        match event {
-            WindowEvent::CloseRequested => return Ok(Flow::Exit),
-            WindowEvent::Resized(size) => self.surface.configure(&self.ctx, [size.width, size.height])?,
-            WindowEvent::KeyboardInput { event, .. } => {
-                if !consumed && !self.panel.wants_keyboard() {
-                    return self.key(&event);
-                }
-            }
-            WindowEvent::CursorMoved { position, .. } => self.cursor_moved(DVec2::new(position.x, position.y)),
-            WindowEvent::CursorLeft { .. } => {
-                self.cursor = None;
-                self.drag_from = None;
-            }
-            WindowEvent::MouseInput { state, button: MouseButton::Left, .. } => match state {
-                ElementState::Pressed if self.pointer_in_area() => self.drag_from = self.cursor,
-                _ => self.drag_from = None,
-            },
-            WindowEvent::MouseWheel { delta, .. } => {
-                if !consumed && self.pointer_in_area() {
-                    let notches = match delta {
-                        MouseScrollDelta::LineDelta(_, y) => f64::from(y),
-                        MouseScrollDelta::PixelDelta(position) => position.y / PIXELS_PER_NOTCH,
-                    };
-                    self.zoom(ZOOM_PER_NOTCH.powf(notches));
-                }
-            }
-            _ => {}
-        }
-        Ok(Flow::Continue)
-    }
-
-    fn key(&mut self, event: &KeyEvent) -> Result<Flow, ViewerError> {
-        if event.state != ElementState::Pressed || event.repeat {
-            return Ok(Flow::Continue);
-        }
-        // The panel shows the values the keys change.
-        self.panel.mark_dirty();
-        match &event.logical_key {
-            Key::Named(NamedKey::Escape) => return Ok(Flow::Exit),
-            Key::Named(NamedKey::Space) => self.controls.paused = !self.controls.paused,
-            Key::Character(text) => match text.to_lowercase().as_str() {
-                "r" => self.apply(PanelAction::Restart)?,
-                "s" => self.apply(PanelAction::Screenshot)?,
-                "a" => self.controls.layers.arrows = !self.controls.layers.arrows,
-                "c" => self.controls.layers.contours = !self.controls.layers.contours,
-                _ => {}
-            },
-            _ => {}
-        }
-        Ok(Flow::Continue)
-    }
-
-    /// Returns whether the pointer is over the density area and not in use by the panel.
-    fn pointer_in_area(&self) -> bool {
-        let Some(cursor) = self.cursor else {
-            return false;
-        };
-        let origin = DVec2::new(f64::from(self.area.origin[0]), f64::from(self.area.origin[1]));
-        let size = DVec2::new(f64::from(self.area.size[0]), f64::from(self.area.size[1]));
-        let inside = cursor.cmpge(origin).all() && cursor.cmplt(origin + size).all();
-        inside && !self.panel.wants_pointer()
-    }
-
-    fn cursor_moved(&mut self, position: DVec2) {
-        self.cursor = Some(position);
-        if let (Some(from), Some(transform)) = (self.drag_from, &mut self.transform) {
-            transform.pan(position - from);
-            self.drag_from = Some(position);
-        }
-    }
-
-    fn zoom(&mut self, factor: f64) {
-        let (Some(cursor), Some(transform)) = (self.cursor, &mut self.transform) else {
-            return;
-        };
-        let origin = DVec2::new(f64::from(self.area.origin[0]), f64::from(self.area.origin[1]));
-        transform.zoom_about(self.area.size, cursor - origin, factor);
-    }
-
-    fn figures(&self) -> Figures {
-        let schedule = &self.particles.setup.schedule;
-        let next_step = self.particles.next_step();
-        let level = schedule.level_of(next_step);
-        Figures {
-            recent: self.frame_log.recent(),
-            steps_per_frame: self.steps_per_frame,
-            particles: self.particles.particle_count(),
-            non_finite: self.non_finite,
-            progress: Progress {
-                next_step,
-                total_steps: schedule.total_steps(),
-                level,
-                levels: schedule.levels.len(),
-                level_label: schedule.levels[level].label(),
-                schedule_kind: schedule.kind.name(),
-                replaced: self.schedule_replaced,
-            },
-            view: self.transform.map(|t| t.view(self.area.size)),
-            adapter: self.ctx.adapter_summary(),
-            message: self.message.clone(),
-        }
-    }
-
-    /// Applies a change from the panel or a key. Errors of the user's values go to the
-    /// panel's message; GPU failures end the session.
-    fn apply(&mut self, action: PanelAction) -> Result<(), ViewerError> {
-        match action {
-            PanelAction::Field => match self.controls.field.validate() {
-                Ok(()) => {
-                    self.applied_field = self.controls.field.clone();
-                    self.particles.set_field(&self.ctx, self.applied_field.clone());
-                    self.overlays.set_field(&self.ctx, &self.applied_field, self.overlay_sigma);
-                    self.field_generation += 1;
-                    self.message = None;
-                }
-                Err(error) => self.message = Some(format!("not applied: {error}")),
-            },
-            PanelAction::ConstantSchedule => {
-                let rows = self.particles.schedule_capacity();
-                let built = Schedule::build(ScheduleKind::Constant, rows, self.controls.step_size, self.controls.temperature);
-                match built.and_then(|schedule| self.particles.set_schedule(&self.ctx, schedule)) {
-                    Ok(()) => {
-                        self.schedule_replaced = true;
-                        self.message = None;
-                    }
-                    Err(error) => self.message = Some(format!("not applied: {error}")),
-                }
-            }
-            PanelAction::SceneSchedule => {
-                let schedule = self.options.config.schedule.clone();
-                let last_level = &schedule.levels[schedule.last_langevin_level()];
-                self.controls.temperature = last_level.temperature;
-                self.controls.step_size = last_level.step_size;
-                match self.particles.set_schedule(&self.ctx, schedule) {
-                    Ok(()) => {
-                        self.schedule_replaced = false;
-                        self.restart()?;
-                    }
-                    Err(error) => self.message = Some(format!("not applied: {error}")),
-                }
-            }
-            PanelAction::Restart => self.restart()?,
-            PanelAction::Reallocate => self.reallocate()?,
-            PanelAction::Seed => {
-                self.particles.setup.seed = self.controls.seed;
-                self.restart()?;
-            }
-            PanelAction::Style => {
-                if let Some(density) = &mut self.density {
-                    density.update_style(&self.ctx, self.controls.style);
-                    density.set_origin(&self.ctx, self.area.origin);
-                }
-                // eq-hist needs the histogram passes of the binning.
-                self.binned = None;
-            }
-            PanelAction::Screenshot => self.screenshot_requested = true,
-        }
-        Ok(())
-    }
-
-    fn restart(&mut self) -> Result<(), ViewerError> {
-        self.particles.reset(&self.ctx)?;
-        self.particles_generation += 1;
-        self.non_finite = None;
-        self.status_read_at = None;
-        Ok(())
-    }
-
-    /// Replaces the particle system by one of `controls.particles` particles with the same
-    /// field, schedule and seed. A count the device cannot hold leaves the old one in place.
-    fn reallocate(&mut self) -> Result<(), ViewerError> {
-        let Ok(count) = u32::try_from(self.controls.particles) else {
-            self.message = Some(format!("not applied: {} particles exceed {}", self.controls.particles, u32::MAX));
-            return Ok(());
-        };
-        let mut init = self.options.config.init.clone();
-        if let InitialDistribution::Positions(positions) = &init
-            && positions.len() != count as usize
-        {
-            // The positions from --init fit only their own count; other counts start
-            // uniformly over the scene's view.
-            let view = self.options.config.view;
-            init = InitialDistribution::Uniform { min: view.min, max: view.max };
-        }
-        let setup = SamplerSetup {
-            field: self.applied_field.clone(),
-            schedule: self.particles.setup.schedule.clone(),
-            integrator: self.particles.setup.integrator,
-            particles: count,
-            seed: self.controls.seed,
-            init,
-            max_particles_per_buffer: None,
-        };
-        match ParticleSystem::new(&self.ctx, setup) {
-            Ok(particles) => {
-                self.particles = particles;
-                self.particles_generation += 1;
-                self.non_finite = None;
-                self.status_read_at = None;
-                self.message = None;
-            }
-            Err(error) => self.message = Some(format!("not applied: {error}")),
-        }
-        Ok(())
-    }
-
     /// Creates the density renderer for `area` when its size changed, and places it.
     fn prepare_area(&mut self, area: PixelRect) -> Result<(), ViewerError> {
         if area.is_empty() {
@@ -465,8 +249,8 @@ impl Session {
         done
     }
 
-    /// Draws one frame. See the module documentation for its steps.
-    fn frame(&mut self) -> Result<Flow, ViewerError> {
+    /// Draws one frame: see the module documentation of `viewer` for its steps.
+    pub(super) fn frame(&mut self) -> Result<Flow, ViewerError> {
         let frame = match self.surface.acquire(&self.ctx)? {
             Acquired::Frame(frame) => frame,
             Acquired::Skip => return Ok(Flow::Continue),
@@ -477,10 +261,34 @@ impl Session {
         });
 
         // The panel runs first, when it is due: what it changes applies to this frame.
+        let panel_commands = self.run_panel(&mut encoder, size)?;
+        let steps = self.step_particles();
+        self.encode_density_and_overlays(&mut encoder)?;
+
+        let target = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
+        self.draw_picture(&mut encoder, &target);
+        self.ctx.queue.submit(panel_commands.into_iter().chain([encoder.finish()]));
+        self.window.pre_present_notify();
+        self.ctx.queue.present(frame);
+        self.frames_drawn += 1;
+        self.ctx.check(&format!("drawing frame {}", self.frames_drawn))?;
+
+        self.record_frame(steps);
+        self.read_status_when_due()?;
+        self.write_due_screenshots(size)
+    }
+
+    /// Runs the panel when it is due, applies what it changed and places the density area
+    /// beside it. Returns the command buffers of egui's paint callbacks.
+    fn run_panel(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        size: [u32; 2],
+    ) -> Result<Vec<wgpu::CommandBuffer>, ViewerError> {
         let figures = self.figures();
         let mut actions = Vec::new();
         let controls = &mut self.controls;
-        let panel_run = self.panel.run(&self.ctx, &self.window, &mut encoder, size, |ui| {
+        let run = self.panel.run(&self.ctx, &self.window, encoder, size, |ui| {
             panel::show(ui, controls, &figures, &mut actions)
         });
         for action in actions {
@@ -488,7 +296,11 @@ impl Session {
         }
         let panel_right = self.panel.panel_right();
         self.prepare_area(PixelRect { origin: [panel_right, 0], size: [size[0] - panel_right, size[1]] })?;
+        Ok(run.map(|run| run.commands).unwrap_or_default())
+    }
 
+    /// Runs this frame's Langevin steps, unless paused, and returns how many ran.
+    fn step_particles(&mut self) -> u32 {
         let steps = if self.controls.paused {
             0
         } else if self.controls.auto_steps {
@@ -507,37 +319,39 @@ impl Session {
             self.overlays.set_field(&self.ctx, &self.applied_field, sigma);
             self.overlay_sigma = sigma;
         }
+        steps
+    }
 
-        if let (Some(density), Some(transform)) = (&self.density, &self.transform) {
-            // The grid and the overlays are computed again only when what they show changed.
-            let view = transform.view(self.area.size);
-            let binning = BinningKey { view, area: self.area, particles_generation: self.particles_generation };
-            if self.binned != Some(binning) {
-                density.encode_binning(&self.ctx, &mut encoder, &self.particles, view);
-                self.binned = Some(binning);
-            }
-            let layers = self.controls.layers;
-            let overlay = OverlayKey {
-                view,
-                area: self.area,
-                layers,
-                field_generation: self.field_generation,
-                sigma: self.overlay_sigma,
-            };
-            if layers.any() && self.overlays_prepared != Some(overlay) {
-                self.overlays.prepare(&self.ctx, &mut encoder, view, self.area, layers)?;
-                self.overlays_prepared = Some(overlay);
-            }
+    /// Records the binning and the overlays' compute passes, each only when what it shows
+    /// changed since it last ran.
+    fn encode_density_and_overlays(&mut self, encoder: &mut wgpu::CommandEncoder) -> Result<(), ViewerError> {
+        let (Some(density), Some(transform)) = (&self.density, &self.transform) else {
+            return Ok(());
+        };
+        let view = transform.view(self.area.size);
+        let binning = BinningKey { view, area: self.area, particles_generation: self.particles_generation };
+        if self.binned != Some(binning) {
+            density.encode_binning(&self.ctx, encoder, &self.particles, view);
+            self.binned = Some(binning);
         }
-        let target = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
-        self.draw_picture(&mut encoder, &target);
-        let panel_commands = panel_run.map(|run| run.commands).unwrap_or_default();
-        self.ctx.queue.submit(panel_commands.into_iter().chain([encoder.finish()]));
-        self.window.pre_present_notify();
-        self.ctx.queue.present(frame);
-        self.frames_drawn += 1;
-        self.ctx.check(&format!("drawing frame {}", self.frames_drawn))?;
+        let layers = self.controls.layers;
+        let overlay = OverlayKey {
+            view,
+            area: self.area,
+            layers,
+            field_generation: self.field_generation,
+            sigma: self.overlay_sigma,
+        };
+        if layers.any() && self.overlays_prepared != Some(overlay) {
+            self.overlays.prepare(&self.ctx, encoder, view, self.area, layers)?;
+            self.overlays_prepared = Some(overlay);
+        }
+        Ok(())
+    }
 
+    /// Logs the time since the last present and the particle-steps of this frame, and
+    /// updates the auto steps per frame.
+    fn record_frame(&mut self, steps: u32) {
         let now = Instant::now();
         if let Some(previous) = self.last_present {
             let secs = (now - previous).as_secs_f64();
@@ -548,8 +362,11 @@ impl Session {
             }
         }
         self.last_present = Some(now);
-        self.read_status_when_due()?;
+    }
 
+    /// Writes the `--screenshot` of the last frame or the one S requested, and returns
+    /// whether the window goes on.
+    fn write_due_screenshots(&mut self, size: [u32; 2]) -> Result<Flow, ViewerError> {
         let last_frame = self.options.frames.is_some_and(|frames| self.frames_drawn >= frames);
         if last_frame && let Some(path) = self.options.screenshot.clone() {
             self.write_screenshot(&path, size)?;
