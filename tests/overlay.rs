@@ -20,7 +20,8 @@ fn preset_field(name: &str) -> (Field, View) {
 
 /// Prepares `layers` for `view` in `area` and submits the compute passes.
 fn prepare(ctx: &GpuContext, overlays: &mut Overlays, view: View, area: PixelRect, layers: OverlayLayers) {
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("test") });
+    let mut encoder =
+        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("test") });
     overlays.prepare(ctx, &mut encoder, view, area, layers).unwrap();
     ctx.queue.submit([encoder.finish()]);
 }
@@ -61,7 +62,8 @@ fn draw_in_format(
         view_formats: &[],
     });
     let target = texture.create_view(&wgpu::TextureViewDescriptor::default());
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("test") });
+    let mut encoder =
+        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("test") });
     {
         encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("test.clear"),
@@ -92,12 +94,19 @@ fn pixel(rgba: &[u8], width: u32, x: i64, y: i64) -> [u8; 4] {
 fn arrows_match_reference_force() {
     let ctx = common::gpu();
     let arrows_only = OverlayLayers { arrows: true, contours: false };
-    for (name, sigma) in [("gmm8-ring", 0.0), ("gmm8-ring", 1.5), ("mueller-brown", 0.0), ("double-well", 0.0), ("ring", 0.0)] {
+    for (name, sigma) in
+        [("gmm8-ring", 0.0), ("gmm8-ring", 1.5), ("mueller-brown", 0.0), ("double-well", 0.0), ("ring", 0.0)]
+    {
         let (field, view) = preset_field(name);
         let mut overlays = Overlays::new(&ctx, &field, sigma, FORMAT).unwrap();
         // Pixels that are not square: 1.25 world units per pixel in x against 1 in y.
         let size = [320, 200];
-        let view = View::new(view.min.x, view.max.x, view.min.y, view.min.y + (view.max.x - view.min.x) * 200.0 / 320.0 / 1.25);
+        let view = View::new(
+            view.min.x,
+            view.max.x,
+            view.min.y,
+            view.min.y + (view.max.x - view.min.x) * 200.0 / 320.0 / 1.25,
+        );
         prepare(&ctx, &mut overlays, view, PixelRect { origin: [7, 9], size }, arrows_only);
         let arrows = overlays.read_arrows(&ctx).unwrap();
         let grid = ArrowGrid::for_area(size, geometry::ARROW_SPACING_PIXELS);
@@ -112,17 +121,26 @@ fn arrows_match_reference_force() {
         let mut worst_angle: f64 = 0.0;
         for (i, (arrow, force)) in arrows.iter().zip(&forces).enumerate() {
             let centre = grid.centre(size, i as u32);
-            assert!((DVec2::from(arrow.centre.map(f64::from)) - centre).length() < 1e-3, "{name}: centre {i}");
+            assert!(
+                (DVec2::from(arrow.centre.map(f64::from)) - centre).length() < 1e-3,
+                "{name}: centre {i}"
+            );
 
             let gpu_force = DVec2::from(arrow.force.map(f64::from));
             let tolerance = 1e-4 * force.length() + 1e-4;
-            assert!((gpu_force - *force).length() < tolerance, "{name}: force {i}: {gpu_force} against {force}");
+            assert!(
+                (gpu_force - *force).length() < tolerance,
+                "{name}: force {i}: {gpu_force} against {force}"
+            );
 
             // The direction on screen: x right, rows down, in pixels.
             let on_screen = DVec2::new(force.x / world_per_pixel.x, -force.y / world_per_pixel.y);
             if force.length() > 1e-3 * reference {
                 let direction = DVec2::from(arrow.direction.map(f64::from));
-                assert!((direction.length() - 1.0).abs() < 1e-5, "{name}: direction {i} is not a unit vector");
+                assert!(
+                    (direction.length() - 1.0).abs() < 1e-5,
+                    "{name}: direction {i} is not a unit vector"
+                );
                 let angle = direction.angle_to(on_screen).abs();
                 worst_angle = worst_angle.max(angle);
                 assert!(angle < 1e-3, "{name}: arrow {i} points {angle} rad away from the force");
@@ -135,11 +153,17 @@ fn arrows_match_reference_force() {
                 grid.max_length(size),
             );
             let length = f64::from(arrow.length);
-            assert!((length - expected).abs() < 1e-3 * expected + 1e-2, "{name}: length {i}: {length} against {expected}");
+            assert!(
+                (length - expected).abs() < 1e-3 * expected + 1e-2,
+                "{name}: length {i}: {length} against {expected}"
+            );
             assert!(length <= grid.max_length(size) + 1e-3, "{name}: arrow {i} is longer than the cap");
         }
         let capped = arrows.iter().filter(|a| f64::from(a.length) > grid.max_length(size) - 1e-3).count();
-        println!("{name} sigma {sigma}: {} arrows, worst angle {worst_angle:.2e} rad, {capped} capped", arrows.len());
+        println!(
+            "{name} sigma {sigma}: {} arrows, worst angle {worst_angle:.2e} rad, {capped} capped",
+            arrows.len()
+        );
     }
 }
 
@@ -160,7 +184,11 @@ fn arrows_drawn_inside_area() {
         for x in 0..size[0] as i64 {
             let inside = (60..260).contains(&x) && (30..190).contains(&y);
             if !inside {
-                assert_eq!(pixel(&rgba, size[0], x, y), background_bytes, "pixel ({x}, {y}) outside the area");
+                assert_eq!(
+                    pixel(&rgba, size[0], x, y),
+                    background_bytes,
+                    "pixel ({x}, {y}) outside the area"
+                );
             }
         }
     }
@@ -175,7 +203,10 @@ fn arrows_drawn_inside_area() {
         for along in [0.0, half - 2.5] {
             let p = (centre + direction * along).floor();
             let colour = pixel(&rgba, size[0], p.x as i64, p.y as i64);
-            assert!(colour[..3].iter().all(|&c| c > 200), "arrow at {centre}: pixel {p} is {colour:?}, not white");
+            assert!(
+                colour[..3].iter().all(|&c| c > 200),
+                "arrow at {centre}: pixel {p} is {colour:?}, not white"
+            );
         }
         checked += 1;
     }
@@ -191,7 +222,16 @@ fn arrows_keep_colours_on_srgb_target() {
     let mut overlays = Overlays::new(&ctx, &field, 0.0, format).unwrap();
     let size = [240, 240];
     let layers = OverlayLayers { arrows: true, contours: false };
-    let rgba = draw_in_format(&ctx, &mut overlays, format, view, size, PixelRect::whole(size), layers, wgpu::Color::BLACK);
+    let rgba = draw_in_format(
+        &ctx,
+        &mut overlays,
+        format,
+        view,
+        size,
+        PixelRect::whole(size),
+        layers,
+        wgpu::Color::BLACK,
+    );
 
     // The sRGB target stores encoded values, so the white fill reads back as 255 and the
     // black outline as 0, as on a linear target.
@@ -200,7 +240,8 @@ fn arrows_keep_colours_on_srgb_target() {
     let centre = DVec2::from(long.centre.map(f64::from)).floor();
     assert_eq!(pixel(&rgba, size[0], centre.x as i64, centre.y as i64), [255, 255, 255, 255]);
     let direction = DVec2::from(long.direction.map(f64::from));
-    let beside = (DVec2::from(long.centre.map(f64::from)) + 1.9 * DVec2::new(-direction.y, direction.x)).floor();
+    let beside =
+        (DVec2::from(long.centre.map(f64::from)) + 1.9 * DVec2::new(-direction.y, direction.x)).floor();
     let outline = pixel(&rgba, size[0], beside.x as i64, beside.y as i64);
     assert!(outline[..3].iter().all(|&c| c < 60), "outline beside the shaft is {outline:?}");
 }
@@ -209,7 +250,9 @@ fn arrows_keep_colours_on_srgb_target() {
 fn contour_levels_match_cpu_quantiles() {
     let ctx = common::gpu();
     let contours_only = OverlayLayers { arrows: false, contours: true };
-    for (name, sigma) in [("gmm8-ring", 0.0), ("gmm8-ring", 2.0), ("mueller-brown", 0.0), ("double-well", 0.0), ("ring", 0.0)] {
+    for (name, sigma) in
+        [("gmm8-ring", 0.0), ("gmm8-ring", 2.0), ("mueller-brown", 0.0), ("double-well", 0.0), ("ring", 0.0)]
+    {
         let (field, view) = preset_field(name);
         let mut overlays = Overlays::new(&ctx, &field, sigma, FORMAT).unwrap();
         let size = [400, 300];

@@ -68,8 +68,7 @@ fn read_screenshot(path: &Path) -> Screenshot {
     let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
     let frame = reader.next_frame(&mut rgba).unwrap();
     assert_eq!(frame.color_type, png::ColorType::Rgba);
-    let text =
-        reader.info().utf8_text.iter().map(|t| (t.keyword.clone(), t.get_text().unwrap())).collect();
+    let text = reader.info().utf8_text.iter().map(|t| (t.keyword.clone(), t.get_text().unwrap())).collect();
     Screenshot { width: frame.width, height: frame.height, rgba, text }
 }
 
@@ -142,15 +141,22 @@ fn window_shows_ring_modes() {
 
     let centre = screenshot.luma_at(DVec2::ZERO);
     let angle = |k: f64| std::f64::consts::FRAC_PI_4 * k;
-    let modes: Vec<f64> = (0..8).map(|k| screenshot.luma_at(4.0 * DVec2::from_angle(angle(f64::from(k))))).collect();
+    let modes: Vec<f64> =
+        (0..8).map(|k| screenshot.luma_at(4.0 * DVec2::from_angle(angle(f64::from(k))))).collect();
     let between: Vec<f64> =
         (0..8).map(|k| screenshot.luma_at(4.0 * DVec2::from_angle(angle(f64::from(k) + 0.5)))).collect();
     println!("luma at the modes {modes:.0?}, between them {between:.0?}, at the centre {centre:.0}");
     let brightest_gap = between.iter().copied().fold(0.0, f64::max);
     for (k, mode) in modes.iter().enumerate() {
         assert!(*mode > 80.0, "mode {k} is dark: luma {mode:.0}");
-        assert!(*mode > 2.0 * brightest_gap, "mode {k} (luma {mode:.0}) is not brighter than the gaps ({brightest_gap:.0})");
-        assert!(*mode > centre + 60.0, "mode {k} (luma {mode:.0}) is not brighter than the centre ({centre:.0})");
+        assert!(
+            *mode > 2.0 * brightest_gap,
+            "mode {k} (luma {mode:.0}) is not brighter than the gaps ({brightest_gap:.0})"
+        );
+        assert!(
+            *mode > centre + 60.0,
+            "mode {k} (luma {mode:.0}) is not brighter than the centre ({centre:.0})"
+        );
     }
 }
 
@@ -158,7 +164,8 @@ fn window_shows_ring_modes() {
 /// before any window opens, leaving no file behind.
 fn assert_view_rejected(args: &[&str], code: i32, phrase: &str) {
     let folder = tempfile::tempdir().unwrap();
-    let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", folder.path().to_str().unwrap())).collect();
+    let args: Vec<String> =
+        args.iter().map(|a| a.replace("{dir}", folder.path().to_str().unwrap())).collect();
     let assert = Command::cargo_bin("scoreforce")
         .unwrap()
         .arg("view")

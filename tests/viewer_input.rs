@@ -57,7 +57,8 @@ fn start_xvfb() -> Result<(KillOnDrop, String), String> {
     // Xvfb writes its display number once it accepts connections.
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("reading Xvfb's display number: {e}"))?;
-    let number: u32 = line.trim().parse().map_err(|_| format!("Xvfb wrote `{line}`, not a display number"))?;
+    let number: u32 =
+        line.trim().parse().map_err(|_| format!("Xvfb wrote `{line}`, not a display number"))?;
     Ok((server, format!(":{number}")))
 }
 
@@ -89,7 +90,15 @@ impl XClient {
         // list and each name are freed with XFree after use.
         unsafe {
             let screen_root = (self.xlib.XDefaultRootWindow)(self.display);
-            if (self.xlib.XQueryTree)(self.display, screen_root, &mut root, &mut parent, &mut children, &mut count) == 0 {
+            if (self.xlib.XQueryTree)(
+                self.display,
+                screen_root,
+                &mut root,
+                &mut parent,
+                &mut children,
+                &mut count,
+            ) == 0
+            {
                 return None;
             }
             let windows = std::slice::from_raw_parts(children, count as usize).to_vec();
@@ -132,7 +141,10 @@ impl XClient {
         let name = CString::new(keysym).unwrap();
         // SAFETY: the display is open and `name` outlives the calls.
         unsafe {
-            let code = c_uint::from((self.xlib.XKeysymToKeycode)(self.display, (self.xlib.XStringToKeysym)(name.as_ptr())));
+            let code = c_uint::from((self.xlib.XKeysymToKeycode)(
+                self.display,
+                (self.xlib.XStringToKeysym)(name.as_ptr()),
+            ));
             assert_ne!(code, 0, "no key code for {keysym}");
             (self.xtest.XTestFakeKeyEvent)(self.display, code, 1, 0);
             (self.xtest.XTestFakeKeyEvent)(self.display, code, 0, 0);

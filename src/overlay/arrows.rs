@@ -67,7 +67,8 @@ impl ArrowStages {
         });
         let label = format!("overlay.arrow_field[{}]", field.kind_name());
         let source = stage_source(ARROW_FIELD_WGSL, Some(field), options);
-        let field_pipeline = create_compute_pipeline(ctx, &label, &source, "arrow_field_main", &field_layout)?;
+        let field_pipeline =
+            create_compute_pipeline(ctx, &label, &source, "arrow_field_main", &field_layout)?;
 
         let scale_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("overlay.arrow_scale_layout"),

@@ -148,7 +148,8 @@ impl ContourStages {
     }
 
     pub(super) fn read(&self, ctx: &GpuContext) -> Result<(Vec<f32>, ContourLevels), GpuError> {
-        let samples = ctx.read_buffer(&self.samples, 0, self.samples.size(), "reading the contour samples")?;
+        let samples =
+            ctx.read_buffer(&self.samples, 0, self.samples.size(), "reading the contour samples")?;
         let levels = ctx.read_buffer(&self.levels, 0, self.levels.size(), "reading the contour levels")?;
         Ok((bytemuck::pod_collect_to_vec(&samples), bytemuck::pod_read_unaligned(&levels)))
     }

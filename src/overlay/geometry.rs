@@ -72,10 +72,7 @@ impl PixelRect {
 /// `size` that shows `view`. Mirrors `world_of_area_pixel` in `overlay_common.wgsl`.
 pub fn world_of_area_pixel(view: View, size: [u32; 2], pixel: DVec2) -> DVec2 {
     let t = pixel / DVec2::new(f64::from(size[0]), f64::from(size[1]));
-    DVec2::new(
-        view.min.x + (view.max.x - view.min.x) * t.x,
-        view.max.y + (view.min.y - view.max.y) * t.y,
-    )
+    DVec2::new(view.min.x + (view.max.x - view.min.x) * t.x, view.max.y + (view.min.y - view.max.y) * t.y)
 }
 
 /// The grid of force arrows over an area: one arrow at the centre of each cell.

@@ -245,7 +245,11 @@ const STORAGE_READ: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage {
 const STORAGE_WRITE: wgpu::BufferBindingType = wgpu::BufferBindingType::Storage { read_only: false };
 const UNIFORM: wgpu::BufferBindingType = wgpu::BufferBindingType::Uniform;
 
-fn layout_entry(binding: u32, ty: wgpu::BufferBindingType, visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+fn layout_entry(
+    binding: u32,
+    ty: wgpu::BufferBindingType,
+    visibility: wgpu::ShaderStages,
+) -> wgpu::BindGroupLayoutEntry {
     crate::sampler::buffer_layout_entry(binding, ty, false, visibility)
 }
 
@@ -266,7 +270,10 @@ struct RenderPipelineSpec<'a> {
 
 /// Creates a render pipeline that blends premultiplied colours over the target, inside
 /// error scopes, after validating the source with naga.
-fn create_render_pipeline(ctx: &GpuContext, spec: RenderPipelineSpec<'_>) -> Result<wgpu::RenderPipeline, OverlayError> {
+fn create_render_pipeline(
+    ctx: &GpuContext,
+    spec: RenderPipelineSpec<'_>,
+) -> Result<wgpu::RenderPipeline, OverlayError> {
     shader::validate(spec.label, spec.source)?;
     let pipeline = ctx.scoped(&format!("creating the pipeline `{}`", spec.label), || {
         let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {

@@ -4,12 +4,12 @@
 
 use egui::{Color32, RichText};
 
+use super::timing::{AUTO_MAX_STEPS, AUTO_TARGET_FPS, FrameSummary};
 use crate::density::colormap::COLORMAPS;
 use crate::density::scale::SCALES;
 use crate::density::{Style, View};
 use crate::field::{Component, Field};
 use crate::overlay::OverlayLayers;
-use super::timing::{AUTO_MAX_STEPS, AUTO_TARGET_FPS, FrameSummary};
 
 /// Width of the panel in points.
 pub const PANEL_WIDTH: f32 = 300.0;
@@ -82,34 +82,40 @@ pub struct Figures {
 }
 
 /// Shows the panel on the left of `ui` and returns the rectangle it covers, in points.
-pub fn show(ui: &mut egui::Ui, controls: &mut Controls, figures: &Figures, actions: &mut Vec<PanelAction>) -> egui::Rect {
-    let response = egui::Panel::left("scoreforce.panel").exact_size(PANEL_WIDTH).resizable(false).show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.heading("scoreforce");
-            figures_section(ui, figures);
-            ui.separator();
-            sampler_section(ui, controls, figures, actions);
-            ui.separator();
-            field_section(ui, controls, actions);
-            ui.separator();
-            picture_section(ui, controls, actions);
-            ui.separator();
-            ui.label(RichText::new(
-                "Drag to pan, wheel to zoom. Keys: space pause, R restart, S screenshot, \
+pub fn show(
+    ui: &mut egui::Ui,
+    controls: &mut Controls,
+    figures: &Figures,
+    actions: &mut Vec<PanelAction>,
+) -> egui::Rect {
+    let response =
+        egui::Panel::left("scoreforce.panel").exact_size(PANEL_WIDTH).resizable(false).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.heading("scoreforce");
+                figures_section(ui, figures);
+                ui.separator();
+                sampler_section(ui, controls, figures, actions);
+                ui.separator();
+                field_section(ui, controls, actions);
+                ui.separator();
+                picture_section(ui, controls, actions);
+                ui.separator();
+                ui.label(
+                    RichText::new(
+                        "Drag to pan, wheel to zoom. Keys: space pause, R restart, S screenshot, \
                  A arrows, C contours, Esc quit.",
-            ).small());
+                    )
+                    .small(),
+                );
+            });
         });
-    });
     response.response.rect
 }
 
 fn figures_section(ui: &mut egui::Ui, figures: &Figures) {
     match figures.recent {
         Some(recent) => {
-            ui.label(format!(
-                "{:.1} frames/s ({:.1} ms median)",
-                recent.frames_per_sec, recent.median_ms
-            ));
+            ui.label(format!("{:.1} frames/s ({:.1} ms median)", recent.frames_per_sec, recent.median_ms));
             ui.label(format!("{:.3e} particle-steps/s", recent.particle_steps_per_sec));
         }
         None => {
@@ -131,10 +137,13 @@ fn figures_section(ui: &mut egui::Ui, figures: &Figures) {
         None => ui.label("non-finite particles: not read yet"),
     };
     if let Some(view) = figures.view {
-        ui.label(RichText::new(format!(
-            "view x [{:.3}, {:.3}], y [{:.3}, {:.3}]",
-            view.min.x, view.max.x, view.min.y, view.max.y
-        )).small());
+        ui.label(
+            RichText::new(format!(
+                "view x [{:.3}, {:.3}], y [{:.3}, {:.3}]",
+                view.min.x, view.max.x, view.min.y, view.max.y
+            ))
+            .small(),
+        );
     }
     ui.label(RichText::new(&figures.adapter).small().weak());
     if let Some(message) = &figures.message {
@@ -142,10 +151,16 @@ fn figures_section(ui: &mut egui::Ui, figures: &Figures) {
     }
 }
 
-fn sampler_section(ui: &mut egui::Ui, controls: &mut Controls, figures: &Figures, actions: &mut Vec<PanelAction>) {
+fn sampler_section(
+    ui: &mut egui::Ui,
+    controls: &mut Controls,
+    figures: &Figures,
+    actions: &mut Vec<PanelAction>,
+) {
     ui.strong("Sampler");
     let progress = &figures.progress;
-    let fraction = f64::from(progress.next_step.min(progress.total_steps)) / f64::from(progress.total_steps.max(1));
+    let fraction =
+        f64::from(progress.next_step.min(progress.total_steps)) / f64::from(progress.total_steps.max(1));
     let text = if progress.next_step >= progress.total_steps {
         format!("{} schedule done; sampling goes on at {}", progress.schedule_kind, progress.level_label)
     } else {
@@ -169,7 +184,10 @@ fn sampler_section(ui: &mut egui::Ui, controls: &mut Controls, figures: &Figures
             actions.push(PanelAction::Restart);
         }
         if progress.replaced
-            && ui.button("Scene schedule").on_hover_text("Go back to the scene's schedule and restart").clicked()
+            && ui
+                .button("Scene schedule")
+                .on_hover_text("Go back to the scene's schedule and restart")
+                .clicked()
         {
             actions.push(PanelAction::SceneSchedule);
         }
@@ -183,16 +201,21 @@ fn sampler_section(ui: &mut egui::Ui, controls: &mut Controls, figures: &Figures
     if temperature.changed() || step_size.changed() {
         actions.push(PanelAction::ConstantSchedule);
     }
-    ui.label(RichText::new(
-        "Changing T or h replaces the schedule by a constant one at these values, which goes on \
+    ui.label(
+        RichText::new(
+            "Changing T or h replaces the schedule by a constant one at these values, which goes on \
          from the particles' current positions.",
-    ).small());
+        )
+        .small(),
+    );
 
     ui.checkbox(&mut controls.auto_steps, format!("auto steps per frame (keep {AUTO_TARGET_FPS} frames/s)"))
         .on_hover_text("Below one step per frame, only some frames run a step");
     ui.add_enabled(
         !controls.auto_steps,
-        egui::Slider::new(&mut controls.fixed_steps, 1..=AUTO_MAX_STEPS).logarithmic(true).text("steps per frame"),
+        egui::Slider::new(&mut controls.fixed_steps, 1..=AUTO_MAX_STEPS)
+            .logarithmic(true)
+            .text("steps per frame"),
     );
 
     ui.horizontal(|ui| {
@@ -213,7 +236,11 @@ fn sampler_section(ui: &mut egui::Ui, controls: &mut Controls, figures: &Figures
 fn field_section(ui: &mut egui::Ui, controls: &mut Controls, actions: &mut Vec<PanelAction>) {
     ui.strong(format!("Field: {}", controls.field.kind_name()));
     let mut changed = false;
-    let mut slider = |ui: &mut egui::Ui, value: &mut f64, range: std::ops::RangeInclusive<f64>, logarithmic: bool, text: &str| {
+    let mut slider = |ui: &mut egui::Ui,
+                      value: &mut f64,
+                      range: std::ops::RangeInclusive<f64>,
+                      logarithmic: bool,
+                      text: &str| {
         changed |= ui.add(egui::Slider::new(value, range).logarithmic(logarithmic).text(text)).changed();
     };
     match &mut controls.field {

@@ -211,7 +211,10 @@ impl PanelLayer {
         let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("viewer.panel_bind_group"),
             layout: &self.layout,
-            entries: &[wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&view) }],
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(&view),
+            }],
         });
         self.texture = Some(PanelTexture { size, view: view.clone(), bind_group });
         view
@@ -254,8 +257,14 @@ fn drawn_rect(jobs: &[egui::ClippedPrimitive], pixels_per_point: f32, size: [u32
         return PixelRect { origin: [0, 0], size: [0, 0] };
     }
     let clamp = |v: f32, limit: u32| (v.max(0.0) as u32).min(limit);
-    let min = [clamp((bounds.min.x * pixels_per_point).floor(), size[0]), clamp((bounds.min.y * pixels_per_point).floor(), size[1])];
-    let max = [clamp((bounds.max.x * pixels_per_point).ceil(), size[0]), clamp((bounds.max.y * pixels_per_point).ceil(), size[1])];
+    let min = [
+        clamp((bounds.min.x * pixels_per_point).floor(), size[0]),
+        clamp((bounds.min.y * pixels_per_point).floor(), size[1]),
+    ];
+    let max = [
+        clamp((bounds.max.x * pixels_per_point).ceil(), size[0]),
+        clamp((bounds.max.y * pixels_per_point).ceil(), size[1]),
+    ];
     PixelRect { origin: min, size: [max[0] - min[0], max[1] - min[1]] }
 }
 

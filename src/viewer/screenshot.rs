@@ -19,7 +19,8 @@ pub fn screenshot_path(folder: &Path, name: &str, now: SystemTime) -> PathBuf {
         second_of_day / 60 % 60,
         second_of_day % 60
     );
-    let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     let mut path = folder.join(format!("scoreforce-{name}-{stamp}.png"));
     let mut counter = 2;
     while path.exists() {
@@ -61,7 +62,10 @@ pub fn screenshot_text(
         .filter_map(|(on, name)| on.then_some(name))
         .collect();
     text.push(("scoreforce:adapter".into(), adapter.to_string()));
-    text.push(("scoreforce:overlays".into(), if overlays.is_empty() { "none".into() } else { overlays.join(",") }));
+    text.push((
+        "scoreforce:overlays".into(),
+        if overlays.is_empty() { "none".into() } else { overlays.join(",") },
+    ));
     text.push(("scoreforce:field".into(), field.to_string()));
     text.push(("scoreforce:step".into(), step.to_string()));
     text.push((

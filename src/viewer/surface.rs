@@ -35,7 +35,11 @@ pub struct WindowSurface {
 
 impl WindowSurface {
     /// Configures `surface` of `window` for the context's adapter.
-    pub fn new(ctx: &GpuContext, window: Arc<Window>, surface: wgpu::Surface<'static>) -> Result<Self, ViewerError> {
+    pub fn new(
+        ctx: &GpuContext,
+        window: Arc<Window>,
+        surface: wgpu::Surface<'static>,
+    ) -> Result<Self, ViewerError> {
         let capabilities = surface.get_capabilities(&ctx.adapter);
         let format = choose_format(&capabilities.formats)
             .ok_or_else(|| ViewerError::SurfaceFormat(format!("{:?}", capabilities.formats)))?;
@@ -150,9 +154,9 @@ pub fn capture(
         })
     })?;
     let target = texture.create_view(&wgpu::TextureViewDescriptor::default());
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-        label: Some("viewer.screenshot"),
-    });
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("viewer.screenshot") });
     draw(&mut encoder, &target);
     ctx.queue.submit([encoder.finish()]);
     let mut pixels = read_texture_rgba(ctx, &texture)?;

@@ -133,7 +133,8 @@ impl AutoSteps {
         self.smoothed_secs = Some(smoothed);
         let target = 1.0 / AUTO_TARGET_FPS;
         let factor = (target / smoothed).clamp(0.8, 1.1);
-        self.steps_per_frame = (self.steps_per_frame * factor).clamp(AUTO_MIN_STEPS, f64::from(AUTO_MAX_STEPS));
+        self.steps_per_frame =
+            (self.steps_per_frame * factor).clamp(AUTO_MIN_STEPS, f64::from(AUTO_MAX_STEPS));
     }
 }
 

@@ -67,7 +67,8 @@ impl ViewTransform {
             return;
         }
         let anchor = self.world_of_pixel(size, cursor);
-        self.world_per_pixel = (self.world_per_pixel / factor).clamp(MIN_WORLD_PER_PIXEL, MAX_WORLD_PER_PIXEL);
+        self.world_per_pixel =
+            (self.world_per_pixel / factor).clamp(MIN_WORLD_PER_PIXEL, MAX_WORLD_PER_PIXEL);
         let moved = self.world_of_pixel(size, cursor);
         self.centre += anchor - moved;
     }
@@ -104,7 +105,10 @@ mod tests {
         let size = [40, 20];
         let view = transform.view(size);
         assert!(close(transform.world_of_pixel(size, DVec2::ZERO), DVec2::new(view.min.x, view.max.y)));
-        assert!(close(transform.world_of_pixel(size, DVec2::new(40.0, 20.0)), DVec2::new(view.max.x, view.min.y)));
+        assert!(close(
+            transform.world_of_pixel(size, DVec2::new(40.0, 20.0)),
+            DVec2::new(view.max.x, view.min.y)
+        ));
         let pixel = DVec2::new(13.25, 7.5);
         assert!(close(transform.pixel_of_world(size, transform.world_of_pixel(size, pixel)), pixel));
     }
@@ -131,7 +135,10 @@ mod tests {
                 let world = transform.world_of_pixel(size, cursor);
                 transform.zoom_about(size, cursor, factor);
                 assert!((transform.world_per_pixel - 0.02 / factor).abs() < 1e-15);
-                assert!(close(transform.world_of_pixel(size, cursor), world), "cursor {cursor}, factor {factor}");
+                assert!(
+                    close(transform.world_of_pixel(size, cursor), world),
+                    "cursor {cursor}, factor {factor}"
+                );
             }
         }
     }

@@ -48,7 +48,12 @@ impl Session {
             },
             PanelAction::ConstantSchedule => {
                 let rows = self.particles.schedule_capacity();
-                let built = Schedule::build(ScheduleKind::Constant, rows, self.controls.step_size, self.controls.temperature);
+                let built = Schedule::build(
+                    ScheduleKind::Constant,
+                    rows,
+                    self.controls.step_size,
+                    self.controls.temperature,
+                );
                 match built.and_then(|schedule| self.particles.set_schedule(&self.ctx, schedule)) {
                     Ok(()) => {
                         self.schedule_replaced = true;
@@ -101,7 +106,8 @@ impl Session {
     /// field, schedule and seed. A count the device cannot hold leaves the old one in place.
     fn reallocate(&mut self) -> Result<(), ViewerError> {
         let Ok(count) = u32::try_from(self.controls.particles) else {
-            self.message = Some(format!("not applied: {} particles exceed {}", self.controls.particles, u32::MAX));
+            self.message =
+                Some(format!("not applied: {} particles exceed {}", self.controls.particles, u32::MAX));
             return Ok(());
         };
         let mut init = self.options.config.init.clone();

@@ -25,12 +25,12 @@ impl Session {
         match event {
             WindowEvent::CloseRequested => return Ok(Flow::Exit),
             WindowEvent::Resized(size) => self.surface.configure(&self.ctx, [size.width, size.height])?,
-            WindowEvent::KeyboardInput { event, .. } => {
-                if !consumed && !self.panel.wants_keyboard() {
-                    return self.key(&event);
-                }
+            WindowEvent::KeyboardInput { event, .. } if !consumed && !self.panel.wants_keyboard() => {
+                return self.key(&event);
             }
-            WindowEvent::CursorMoved { position, .. } => self.cursor_moved(DVec2::new(position.x, position.y)),
+            WindowEvent::CursorMoved { position, .. } => {
+                self.cursor_moved(DVec2::new(position.x, position.y))
+            }
             WindowEvent::CursorLeft { .. } => {
                 self.cursor = None;
                 self.drag_from = None;
@@ -39,14 +39,12 @@ impl Session {
                 ElementState::Pressed if self.pointer_in_area() => self.drag_from = self.cursor,
                 _ => self.drag_from = None,
             },
-            WindowEvent::MouseWheel { delta, .. } => {
-                if !consumed && self.pointer_in_area() {
-                    let notches = match delta {
-                        MouseScrollDelta::LineDelta(_, y) => f64::from(y),
-                        MouseScrollDelta::PixelDelta(position) => position.y / PIXELS_PER_NOTCH,
-                    };
-                    self.zoom(ZOOM_PER_NOTCH.powf(notches));
-                }
+            WindowEvent::MouseWheel { delta, .. } if !consumed && self.pointer_in_area() => {
+                let notches = match delta {
+                    MouseScrollDelta::LineDelta(_, y) => f64::from(y),
+                    MouseScrollDelta::PixelDelta(position) => position.y / PIXELS_PER_NOTCH,
+                };
+                self.zoom(ZOOM_PER_NOTCH.powf(notches));
             }
             _ => {}
         }

@@ -104,12 +104,13 @@ impl Session {
         let attributes = Window::default_attributes()
             .with_title(format!("scoreforce view: {}", options.name))
             .with_inner_size(PhysicalSize::new(width, height));
-        let window = Arc::new(event_loop.create_window(attributes).map_err(|e| ViewerError::Window(e.to_string()))?);
+        let window =
+            Arc::new(event_loop.create_window(attributes).map_err(|e| ViewerError::Window(e.to_string()))?);
 
-        let instance = gpu::create_instance_for_display(options.backend, Box::new(event_loop.owned_display_handle()));
-        let surface = instance
-            .create_surface(Arc::clone(&window))
-            .map_err(|e| ViewerError::Surface(e.to_string()))?;
+        let instance =
+            gpu::create_instance_for_display(options.backend, Box::new(event_loop.owned_display_handle()));
+        let surface =
+            instance.create_surface(Arc::clone(&window)).map_err(|e| ViewerError::Surface(e.to_string()))?;
         let adapter = gpu::request_adapter(&instance, options.backend, Some(&surface))?;
         let ctx = GpuContext::from_adapter(instance, adapter)?;
         let surface = WindowSurface::new(&ctx, Arc::clone(&window), surface)?;
@@ -209,8 +210,13 @@ impl Session {
         if !same_size {
             // Free the old grid before allocating the new one.
             self.density = None;
-            let renderer =
-                DensityRenderer::new(&self.ctx, area.size[0], area.size[1], self.surface.format(), self.controls.style)?;
+            let renderer = DensityRenderer::new(
+                &self.ctx,
+                area.size[0],
+                area.size[1],
+                self.surface.format(),
+                self.controls.style,
+            )?;
             renderer.set_origin(&self.ctx, area.origin);
             self.density = Some(renderer);
             self.binned = None;
@@ -234,12 +240,17 @@ impl Session {
             if done >= steps {
                 break;
             }
-            let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("viewer.steps"),
-            });
+            let mut encoder = self
+                .ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("viewer.steps") });
             let remaining = steps - done;
-            let recorded =
-                self.particles.encode_steps(&self.ctx, &mut encoder, remaining, remaining.min(MAX_STEPS_PER_DISPATCH));
+            let recorded = self.particles.encode_steps(
+                &self.ctx,
+                &mut encoder,
+                remaining,
+                remaining.min(MAX_STEPS_PER_DISPATCH),
+            );
             if recorded == 0 {
                 break;
             }
@@ -256,9 +267,10 @@ impl Session {
             Acquired::Skip => return Ok(Flow::Continue),
         };
         let size = self.surface.size();
-        let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("viewer.frame"),
-        });
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("viewer.frame") });
 
         // The panel runs first, when it is due: what it changes applies to this frame.
         let panel_commands = self.run_panel(&mut encoder, size)?;
