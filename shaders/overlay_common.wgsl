@@ -63,11 +63,17 @@ fn overlay_colour(srgb: vec3<f32>, alpha: f32) -> vec4<f32> {
     return vec4<f32>(rgb * alpha, alpha);
 }
 
-// The contour levels of V: `count` levels from `first` in steps of `step`, written by
-// overlay_contour_levels.wgsl; `count` is 0 when the view holds too few finite values of V.
+// The contour levels of V, written by overlay_contour_levels.wgsl: level j (1 to `count`)
+// is low + span (j / count)^2. `count` is 0 when the view holds too few finite values of V.
 struct ContourLevels {
-    first: f32,
-    step: f32,
+    low: f32,
+    span: f32,
     count: u32,
     _pad: u32,
+}
+
+// Position of `value` on the scale of the levels: level j lies at j. Mirrors
+// `contour_coordinate` in src/overlay/geometry.rs.
+fn contour_coordinate(value: f32, levels: ContourLevels) -> f32 {
+    return f32(levels.count) * sqrt(max(value - levels.low, 0.0) / levels.span);
 }

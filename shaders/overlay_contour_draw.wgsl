@@ -1,8 +1,8 @@
 // Contour lines, drawing stage: a full-screen triangle clipped to the area, whose fragments
 // each evaluate V at their pixel centre and draw the lines where V crosses a contour level.
-// The distance to the nearest level in pixels is the distance in level units over fwidth, so
-// the lines keep their width at any zoom, and lines closer than a few pixels fade out
-// instead of filling steep walls with white.
+// The distance to the nearest level in pixels is the distance on the levels' scale over its
+// fwidth, so the lines keep their width at any zoom, and lines closer than a few pixels fade
+// out instead of filling steep walls with white.
 
 @group(0) @binding(4) var<storage, read> contour_levels: ContourLevels;
 
@@ -24,13 +24,12 @@ fn contour_vs_main(@builtin(vertex_index) vertex: u32) -> @builtin(position) vec
 fn contour_fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     let levels = contour_levels;
     let value = field_potential(world_of_area_pixel(position.xy - overlay.area_origin));
-    // Level k lies at t = k.
-    let t = (value - levels.first) / levels.step;
+    let t = contour_coordinate(value, levels);
     // Computed before any branch: derivatives need uniform control flow.
     let t_per_pixel = fwidth(t);
 
     let nearest = round(t);
-    let on_a_level = levels.count > 0u && nearest >= 0.0 && nearest < f32(levels.count);
+    let on_a_level = levels.count > 0u && nearest >= 1.0 && nearest <= f32(levels.count);
     if (!on_a_level || !(t_per_pixel > 0.0) || !is_finite_vec2(vec2<f32>(t, t_per_pixel))) {
         discard;
     }

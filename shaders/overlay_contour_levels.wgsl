@@ -1,8 +1,12 @@
 // Contour lines, second stage: one workgroup sorts the CONTOUR_SAMPLES values of V (bitonic
-// sort in workgroup memory, non-finite values last) and spaces CONTOUR_LEVELS levels evenly
-// above the CONTOUR_LOW_QUANTILE quantile up to the CONTOUR_HIGH_QUANTILE quantile. Quantiles
+// sort in workgroup memory, non-finite values last) and places CONTOUR_LEVELS levels above
+// the CONTOUR_LOW_QUANTILE quantile up to the CONTOUR_HIGH_QUANTILE quantile. Quantiles
 // instead of the minimum and maximum keep a singular point or a steep wall at the edge of the
 // view from spreading the levels over values that almost no pixel has.
+//
+// The levels grow with the square of their index, low + span (j / count)^2, so around a
+// harmonic minimum (V = V_min + k r^2 / 2) the lines are evenly spaced circles, lines are
+// denser where V is low and the particles are, and fewer crowd on the steep walls.
 
 @group(0) @binding(3) var<storage, read> contour_samples: array<f32, CONTOUR_SAMPLES>;
 @group(0) @binding(4) var<storage, read_write> contour_levels: ContourLevels;
@@ -57,9 +61,9 @@ fn contour_levels_main(@builtin(local_invocation_index) lane: u32) {
     if (count >= 2u) {
         let low = sorted[quantile_index(CONTOUR_LOW_QUANTILE, count)];
         let high = sorted[quantile_index(CONTOUR_HIGH_QUANTILE, count)];
-        let step = (high - low) / f32(CONTOUR_LEVELS);
-        if (step > 0.0 && is_finite_vec2(vec2<f32>(step, low))) {
-            levels = ContourLevels(low + step, step, CONTOUR_LEVELS, 0u);
+        let span = high - low;
+        if (span > 0.0 && is_finite_vec2(vec2<f32>(span, low))) {
+            levels = ContourLevels(low, span, CONTOUR_LEVELS, 0u);
         }
     }
     contour_levels = levels;

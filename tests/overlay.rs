@@ -266,12 +266,11 @@ fn contour_levels_match_cpu_quantiles() {
             assert!((f64::from(*gpu) - cpu).abs() < tolerance, "{name}: sample {i}: {gpu} against {cpu}");
         }
 
-        let (first, step, count) = geometry::contour_levels(&reference).unwrap();
-        println!("{name} sigma {sigma}: levels from {first:.3} in steps of {step:.3}; GPU {levels:?}");
+        let (low, span, count) = geometry::contour_levels(&reference).unwrap();
+        println!("{name} sigma {sigma}: levels from {low:.3} over {span:.3}; GPU {levels:?}");
         assert_eq!(levels.count, count, "{name}: level count");
-        let span = step * f64::from(count);
-        assert!((f64::from(levels.first) - first).abs() < 1e-4 * span, "{name}: first level");
-        assert!((f64::from(levels.step) - step).abs() < 1e-4 * step, "{name}: level step");
+        assert!((f64::from(levels.low) - low).abs() < 1e-4 * span, "{name}: low level");
+        assert!((f64::from(levels.span) - span).abs() < 1e-4 * span, "{name}: level span");
     }
 }
 
@@ -299,12 +298,13 @@ fn contour_lines_follow_level_sets() {
             lit += 1;
             let p = geometry::world_of_area_pixel(view, size, DVec2::new(x as f64 + 0.5, y as f64 + 0.5));
             let (value, gradient) = field.potential_and_gradient(p, 0.0);
-            let t = (value - f64::from(levels.first)) / f64::from(levels.step);
-            let nearest = t.round().clamp(0.0, f64::from(levels.count - 1));
-            let gap = (t - nearest).abs() * f64::from(levels.step);
+            let (low, span) = (f64::from(levels.low), f64::from(levels.span));
+            let t = geometry::contour_coordinate(value, low, span, levels.count);
+            let nearest = t.round().clamp(1.0, f64::from(levels.count));
+            let gap = (value - geometry::contour_level(low, span, levels.count, nearest as u32)).abs();
             let allowed = 1.5 * gradient.length() * world_per_pixel;
             assert!(gap <= allowed, "pixel ({x}, {y}) is lit {gap} away from a level, allowed {allowed}");
-            lit_per_level[nearest as usize] += 1;
+            lit_per_level[nearest as usize - 1] += 1;
         }
     }
     println!("{lit} lit pixels; per level {lit_per_level:?}");

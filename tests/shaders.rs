@@ -257,8 +257,8 @@ fn overlay_struct_layouts() {
         "ContourLevels",
         size_of::<ContourLevels>(),
         &[
-            offset_of!(ContourLevels, first),
-            offset_of!(ContourLevels, step),
+            offset_of!(ContourLevels, low),
+            offset_of!(ContourLevels, span),
             offset_of!(ContourLevels, count),
             12,
         ],

@@ -159,9 +159,9 @@ pub fn contour_sample_points(view: View, size: [u32; 2]) -> Vec<DVec2> {
         .collect()
 }
 
-/// Contour levels chosen from samples of V, as the levels stage chooses them: `first`,
-/// `step` and the number of levels, or `None` when fewer than two samples are finite or V
-/// is flat between the quantiles.
+/// Contour levels chosen from samples of V, as the levels stage chooses them: the low
+/// quantile, the span up to the high quantile and the number of levels. Returns `None` when
+/// fewer than two samples are finite or V is flat between the quantiles.
 pub fn contour_levels(samples: &[f64]) -> Option<(f64, f64, u32)> {
     let mut finite: Vec<f64> = samples.iter().copied().filter(|v| v.is_finite()).collect();
     if finite.len() < 2 {
@@ -171,8 +171,20 @@ pub fn contour_levels(samples: &[f64]) -> Option<(f64, f64, u32)> {
     let count = finite.len() as u32;
     let low = finite[quantile_index(CONTOUR_LOW_QUANTILE, count) as usize];
     let high = finite[quantile_index(CONTOUR_HIGH_QUANTILE, count) as usize];
-    let step = (high - low) / f64::from(CONTOUR_LEVELS);
-    (step > 0.0 && step.is_finite()).then_some((low + step, step, CONTOUR_LEVELS))
+    let span = high - low;
+    (span > 0.0 && span.is_finite()).then_some((low, span, CONTOUR_LEVELS))
+}
+
+/// Returns contour level `j` (1 to `count`): low + span (j / count)^2, so that the lines
+/// around a harmonic minimum are evenly spaced.
+pub fn contour_level(low: f64, span: f64, count: u32, j: u32) -> f64 {
+    low + span * (f64::from(j) / f64::from(count)).powi(2)
+}
+
+/// Returns the position of `value` on the scale of the levels, where level j lies at j.
+/// Mirrors `contour_coordinate` in `overlay_common.wgsl`.
+pub fn contour_coordinate(value: f64, low: f64, span: f64, count: u32) -> f64 {
+    f64::from(count) * ((value - low).max(0.0) / span).sqrt()
 }
 
 #[cfg(test)]
@@ -244,13 +256,28 @@ mod tests {
     #[test]
     fn contour_levels_span_quantiles() {
         let samples: Vec<f64> = (0..1001).map(f64::from).collect();
-        let (first, step, count) = contour_levels(&samples).unwrap();
+        let (low, span, count) = contour_levels(&samples).unwrap();
         assert_eq!(count, CONTOUR_LEVELS);
         // The 1% and 90% quantiles of 0..=1000 are 10 and 900.
-        assert!((first - step - 10.0).abs() < 1e-9);
-        assert!((first + step * f64::from(count - 1) - 900.0).abs() < 1e-9);
+        assert_eq!(low, 10.0);
+        assert_eq!(low + span, 900.0);
         assert_eq!(contour_levels(&[1.0, 1.0, 1.0]), None);
         assert_eq!(contour_levels(&[1.0, f64::NAN]), None);
+    }
+
+    #[test]
+    fn contour_levels_grow_quadratically() {
+        let (low, span, count) = (-2.0, 36.0, 6);
+        assert_eq!(contour_level(low, span, count, 1), -1.0);
+        assert_eq!(contour_level(low, span, count, 3), 7.0);
+        assert_eq!(contour_level(low, span, count, count), 34.0);
+        for j in 1..=count {
+            let level = contour_level(low, span, count, j);
+            assert!((contour_coordinate(level, low, span, count) - f64::from(j)).abs() < 1e-12);
+        }
+        // V = r^2: evenly spaced radii.
+        let radii: Vec<f64> = (1..=count).map(|j| (contour_level(0.0, 36.0, count, j)).sqrt()).collect();
+        assert_eq!(radii, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `#[repr(C)]` structs shared with the overlay shaders. Keep in sync with
-//! `shaders/overlay_common.wgsl`; the test `overlay_struct_layouts` in `tests/shaders.rs`
+//! `shaders/overlay_common.wgsl`. The test `overlay_struct_layouts` in `tests/shaders.rs`
 //! compares sizes and offsets with naga's reflection.
 
 use bytemuck::{Pod, Zeroable};
@@ -41,13 +41,13 @@ pub struct ArrowInstance {
     pub length: f32,
 }
 
-/// The contour levels the GPU picked: `count` levels from `first` in steps of `step`.
+/// The contour levels the GPU picked: level j (1 to `count`) is low + span (j / count)^2.
 /// Mirrors `ContourLevels`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct ContourLevels {
-    pub first: f32,
-    pub step: f32,
+    pub low: f32,
+    pub span: f32,
     pub count: u32,
     pub _pad: u32,
 }

@@ -1,19 +1,20 @@
-//! Overlays drawn over the density: force arrows on a grid and contour lines of V. The
-//! window and the PNG export use the same passes.
+//! Overlays drawn over the density: force arrows on a grid and contour lines of V. They
+//! draw into any target at any area, so the window and a PNG export can use the same passes.
 //!
 //! How it works: every stage evaluates the field by its own WGSL, the file the sampler runs.
 //! The field parameters come from a uniform buffer of the sampler's layout, so a slider
 //! that changes the field changes the arrows and contours too. `prepare` records the
-//! compute passes for a view: the arrows stage writes one arrow per grid cell, the scale
-//! stage sets their lengths from the geometric mean of the magnitudes, the contour stages
-//! sample V on a 32 x 32 grid and pick evenly spaced levels between two quantiles. `draw`
-//! records one render pass into a given target and area: the contour lines, evaluated per
-//! pixel in a fragment shader, then the arrows as an instanced draw.
+//! compute passes for a view: the arrows stage writes one arrow per grid cell, and the scale
+//! stage sets their lengths from the geometric mean of the magnitudes. The contour stages
+//! sample V on a 32 x 32 grid and place 12 levels between its 1% and 90% quantiles, spaced
+//! by the square of their index. `draw` records one render pass into a given target and
+//! area: the contour lines, evaluated per pixel in a fragment shader, then the arrows as an
+//! instanced draw.
 //!
-//! Contours are drawn per pixel, not by marching squares on a coarse grid: the lines follow
-//! V exactly at any zoom, keep a width of about a pixel by dividing by `fwidth`, and need no
-//! vertex buffer that changes size with the number of segments. The cost is one evaluation
-//! of V per pixel of the area when contours are on.
+//! Contours are drawn per pixel, not by marching squares on a coarse grid. The lines follow
+//! V exactly at any zoom and keep a width of about a pixel by dividing by `fwidth`. They
+//! need no vertex buffer that changes size with the number of segments. The cost is one
+//! evaluation of V per pixel of the area when contours are on.
 
 mod arrows;
 mod contours;
@@ -211,7 +212,7 @@ impl Overlays {
             multiview_mask: None,
         });
         // The viewport is the whole area, so pixel positions map the same way as in the
-        // compute stages; the scissor keeps the drawing inside the target.
+        // compute stages. The scissor keeps the drawing inside the target.
         pass.set_viewport(
             area.origin[0] as f32,
             area.origin[1] as f32,
