@@ -208,8 +208,8 @@ pub struct ViewArgs {
     #[arg(long, value_enum)]
     pub scale: Option<Scale>,
 
-    /// Langevin steps per frame: auto (as many as keep 30 frames/s) or a count from 1 to
-    /// 4096.
+    /// Langevin steps per frame: auto (as many as fit 30 frames/s, and a step every few
+    /// frames where one step takes longer than a frame) or a count from 1 to 4096.
     #[arg(long, default_value = "auto")]
     pub steps_per_frame: StepsPerFrame,
 

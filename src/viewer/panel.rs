@@ -209,7 +209,7 @@ fn sampler_section(
         .small(),
     );
 
-    ui.checkbox(&mut controls.auto_steps, format!("auto steps per frame (keep {AUTO_TARGET_FPS} frames/s)"))
+    ui.checkbox(&mut controls.auto_steps, format!("auto steps per frame (aim at {AUTO_TARGET_FPS} frames/s)"))
         .on_hover_text("Below one step per frame, only some frames run a step");
     ui.add_enabled(
         !controls.auto_steps,
