@@ -8,7 +8,7 @@
 //! overlays and the panel into the surface. Particle positions are never read back; the count of
 //! non-finite particles is read about once a second.
 //!
-//! `--frames N` draws N frames and exits with a summary of the frame times; with
+//! `--frames N` draws N frames and exits with a summary of the frame times. With
 //! `--screenshot FILE` the last frame is also drawn into a texture and written as a PNG.
 //! The screenshot is the whole window, panel included, because that is what the window
 //! shows; its metadata names the density area and the view, so a reader can map pixels to
