@@ -8,6 +8,7 @@ use scoreforce::density::{Colormap, Scale};
 use scoreforce::gpu::BackendChoice;
 use scoreforce::sampler::Integrator;
 use scoreforce::scene::ScheduleName;
+use scoreforce::viewer::StepsPerFrame;
 
 /// GPU Langevin sampler: moves millions of particles through a force field
 /// (force = -grad V = T * score) with WGSL compute shaders and draws their density.
@@ -47,6 +48,9 @@ pub enum Command {
     Bench(BenchArgs),
     /// List the built-in fields and presets, their parameters and defaults.
     Fields,
+    /// Open a window that samples the field live and draws the density, with a panel to
+    /// change the field, the sampler and the picture.
+    View(ViewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +257,51 @@ pub struct SampleArgs {
     /// Output .npy path; written to a temporary file and renamed when complete.
     #[arg(long, short)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    #[command(flatten)]
+    pub scene: SceneArgs,
+
+    /// Window size in pixels, WIDTHxHEIGHT; the panel takes 300 of the width
+    /// [default: 1100x800].
+    #[arg(long, value_parser = parse_size)]
+    pub size: Option<[u32; 2]>,
+
+    /// World rectangle XMIN,XMAX,YMIN,YMAX fitted into the density area at the start
+    /// [preset]. Write --view=-1.5,1.2,-0.2,2 when it starts with a minus sign.
+    #[arg(long, value_parser = parse_rect, allow_hyphen_values = true)]
+    pub view: Option<[f64; 4]>,
+
+    /// Colormap [preset: viridis].
+    #[arg(long, value_enum)]
+    pub colormap: Option<Colormap>,
+
+    /// Count scale: linear, log (log1p), cbrt or eq-hist [preset: log].
+    #[arg(long, value_enum)]
+    pub scale: Option<Scale>,
+
+    /// Langevin steps per frame: auto (as many as fit 30 frames/s, and a step every few
+    /// frames where one step takes longer than a frame) or a count from 1 to 4096.
+    #[arg(long, default_value = "auto")]
+    pub steps_per_frame: StepsPerFrame,
+
+    /// Show the force arrows from the start (key A toggles them).
+    #[arg(long)]
+    pub arrows: bool,
+
+    /// Show contour lines of V from the start (key C toggles them).
+    #[arg(long)]
+    pub contours: bool,
+
+    /// Draw this many frames, print a summary of the frame times and exit.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub frames: Option<u32>,
+
+    /// With --frames: write the last frame, the whole window with its panel, to this PNG.
+    #[arg(long, requires = "frames")]
+    pub screenshot: Option<PathBuf>,
 }
 
 /// Parses a count such as 1000000, 1_000_000, 1e6, 2.5M or 10k.

@@ -14,7 +14,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use log::{info, warn};
 
-use cli::{BenchArgs, Cli, Command, PictureArgs, RenderArgs, SampleArgs, SceneArgs};
+use cli::{BenchArgs, Cli, Command, PictureArgs, RenderArgs, SampleArgs, SceneArgs, ViewArgs};
 use scoreforce::bench::{self, BenchError, BenchFile, BenchPlan};
 use scoreforce::density::export::{self, ExportError};
 use scoreforce::density::DensityError;
@@ -25,6 +25,7 @@ use scoreforce::gpu::{BackendChoice, GpuContext};
 use scoreforce::sampler::{InitialDistribution, LevelReport, ParticleSystem, SamplerError, SamplerSetup};
 use scoreforce::scene::{self, RunConfig, Scene, SceneError};
 use scoreforce::schedule::ScheduleError;
+use scoreforce::viewer::{self, ViewerOptions};
 
 /// Exit code for input the user can fix: arguments, scene files, paths.
 const EXIT_INVALID_INPUT: u8 = 2;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => run_sample(args, cli.backend),
         Command::Bench(args) => run_bench(args, cli.backend),
         Command::Fields => run_fields(),
+        Command::View(args) => run_view(args, cli.backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -510,6 +512,53 @@ fn run_bench(args: &BenchArgs, backend: BackendChoice) -> Result<()> {
     bar.finish_and_clear();
     if !args.json {
         print!("{}", bench::format_table(&results));
+    }
+    Ok(())
+}
+
+/// Default window size of `view`: the 300-pixel panel and an 800x800 density area.
+const DEFAULT_WINDOW_SIZE: [u32; 2] = [1100, 800];
+
+fn run_view(args: &ViewArgs, backend: BackendChoice) -> Result<()> {
+    let picture = PictureArgs { size: None, view: args.view, colormap: args.colormap, scale: args.scale };
+    let config = prepare(&args.scene, Some(&picture))?;
+    if let Some(path) = &args.screenshot {
+        export::check_writable(path)?;
+    }
+    let name = match (&args.scene.scene, &args.scene.field) {
+        (Some(path), _) => path.file_stem().map_or("scene".into(), |s| s.to_string_lossy().into_owned()),
+        (None, Some(preset)) => preset.clone(),
+        (None, None) => scene::DEFAULT_PRESET.to_string(),
+    };
+    let png_text = vec![
+        ("Software".into(), format!("scoreforce {}", env!("CARGO_PKG_VERSION"))),
+        ("scoreforce:command".into(), std::env::args().collect::<Vec<_>>().join(" ")),
+        ("scoreforce:scene".into(), config.scene.to_toml()),
+        ("scoreforce:seed".into(), config.seed.to_string()),
+    ];
+    let options = ViewerOptions {
+        config,
+        name,
+        backend,
+        window_size: args.size.unwrap_or(DEFAULT_WINDOW_SIZE),
+        steps_per_frame: args.steps_per_frame,
+        layers: scoreforce::overlay::OverlayLayers { arrows: args.arrows, contours: args.contours },
+        frames: args.frames,
+        screenshot: args.screenshot.clone(),
+        png_text,
+    };
+    let summary = viewer::run(options).context("running the window")?;
+
+    if args.frames.is_some() {
+        let wrote = args.screenshot.as_ref().map_or(String::new(), |p| format!("wrote {}; ", p.display()));
+        match summary {
+            Some(s) => println!(
+                "{wrote}{} frames: frame time median {:.1} ms, 95th percentile {:.1} ms; {:.1} frames/s; \
+                 {:.3e} particle-steps/s",
+                s.frames, s.median_ms, s.p95_ms, s.frames_per_sec, s.particle_steps_per_sec
+            ),
+            None => println!("{wrote}the window closed before two frames were drawn; no frame times"),
+        }
     }
     Ok(())
 }

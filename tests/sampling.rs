@@ -190,3 +190,44 @@ fn mueller_brown_target_is_invariant() {
     assert!(sampled <= 0.02, "TV {sampled} exceeds 0.02");
     assert!(wrong > 0.02, "a sqrt(2)-noise sampler would pass");
 }
+
+#[test]
+fn set_schedule_continues_from_positions() {
+    let ctx = common::gpu();
+    let (variance, step_size) = (1.0, 0.5);
+    let setup = SamplerSetup {
+        field: isotropic_gaussian(variance),
+        schedule: Schedule::build(ScheduleKind::Constant, 60, step_size, 1.0).unwrap(),
+        integrator: Integrator::Ula,
+        particles: 200_000,
+        seed: 5,
+        init: InitialDistribution::Gaussian { mean: DVec2::ZERO, std: DVec2::splat(1.0) },
+        friction: 1.0,
+        tamed: false,
+        max_diverged: None,
+        max_particles_per_buffer: None,
+    };
+    let mut system = ParticleSystem::new(&ctx, setup).unwrap();
+    system.run(&ctx, &mut |_| {}).unwrap();
+    let before = system.read_positions(&ctx).unwrap();
+
+    // A longer table than the one allocated is rejected and changes nothing.
+    let too_long = Schedule::build(ScheduleKind::Constant, 61, step_size, 4.0).unwrap();
+    let error = system.set_schedule(&ctx, too_long).unwrap_err();
+    assert_eq!(error.key, "sampler.steps");
+    assert_eq!(system.next_step(), 60);
+
+    let hotter = Schedule::build(ScheduleKind::Constant, 60, step_size, 4.0).unwrap();
+    system.set_schedule(&ctx, hotter).unwrap();
+    assert_eq!(system.next_step(), 0);
+    assert_eq!(system.read_positions(&ctx).unwrap(), before, "set_schedule moved the particles");
+
+    system.run(&ctx, &mut |_| {}).unwrap();
+    let positions = system.read_positions(&ctx).unwrap();
+    let second_moment: f64 = positions.iter().flatten().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>()
+        / (2.0 * positions.len() as f64);
+    // The exact chain at T = 4: 4 s2 / (1 - h / (2 s2)).
+    let expected = 4.0 * variance / (1.0 - step_size / (2.0 * variance));
+    println!("variance after the hotter schedule {second_moment:.4}, exact chain {expected:.4}");
+    assert!((second_moment / expected - 1.0).abs() < 0.02, "variance {second_moment}, expected {expected}");
+}

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use scoreforce::density::{self, BinParams, ColormapParams, DensityStats, GridParams};
 use scoreforce::field::probe::FIELD_PROBE_WGSL;
+use scoreforce::overlay::gpu_data::{ArrowInstance, ContourLevels, OverlayParams};
+use scoreforce::overlay::{self, stage_source};
 use scoreforce::sampler::gpu_data::{DispatchParams, InitParams, SamplerStatus, ScheduleStep, VelocityInit};
 use scoreforce::sampler::{INIT_VELOCITY_WGSL, INIT_WGSL, INTEGRATORS, Integrator, step_shader_source};
 use scoreforce::scene::{PRESETS, Scene};
@@ -40,6 +42,17 @@ fn modules() -> Vec<(String, String)> {
             shader::compose(&[density::DENSITY_COMMON_WGSL, density::COLORMAP_WGSL].join("\n")),
         ),
     ];
+    modules.push((
+        "viewer_panel_composite".to_string(),
+        shader::compose(scoreforce::viewer::PANEL_COMPOSITE_WGSL),
+    ));
+    for (label, stage) in [
+        ("overlay_arrow_scale", overlay::ARROW_SCALE_WGSL),
+        ("overlay_arrow_draw", overlay::ARROW_DRAW_WGSL),
+        ("overlay_contour_levels", overlay::CONTOUR_LEVELS_WGSL),
+    ] {
+        modules.push((label.to_string(), stage_source(stage, None, ShaderOptions::default())));
+    }
     for field in fields() {
         for integrator in INTEGRATORS {
             for int64 in [false, true] {
@@ -55,6 +68,16 @@ fn modules() -> Vec<(String, String)> {
             format!("field_probe[{}]", field.kind_name()),
             shader::compose_stage(FIELD_PROBE_WGSL, Some(&field), ShaderOptions::default()),
         ));
+        for (label, stage) in [
+            ("overlay_arrow_field", overlay::ARROW_FIELD_WGSL),
+            ("overlay_contour_sample", overlay::CONTOUR_SAMPLE_WGSL),
+            ("overlay_contour_draw", overlay::CONTOUR_DRAW_WGSL),
+        ] {
+            modules.push((
+                format!("{label}[{}]", field.kind_name()),
+                stage_source(stage, Some(&field), ShaderOptions::default()),
+            ));
+        }
     }
     modules
 }
@@ -198,6 +221,65 @@ fn gpu_struct_layouts() {
             24,
             28,
             offset_of!(ColormapParams, background),
+        ],
+    );
+}
+
+#[test]
+fn overlay_struct_layouts() {
+    use std::mem::{offset_of, size_of};
+
+    let field = &fields()[0];
+    let arrows = shader::validate(
+        "overlay_arrow_field",
+        &stage_source(overlay::ARROW_FIELD_WGSL, Some(field), ShaderOptions::default()),
+    )
+    .unwrap();
+    check_layout(
+        &arrows,
+        "OverlayParams",
+        size_of::<OverlayParams>(),
+        &[
+            offset_of!(OverlayParams, world_min),
+            offset_of!(OverlayParams, world_max),
+            offset_of!(OverlayParams, area_origin),
+            offset_of!(OverlayParams, area_size),
+            offset_of!(OverlayParams, arrow_grid),
+            offset_of!(OverlayParams, arrow_max_length),
+            offset_of!(OverlayParams, arrow_reference_length),
+            offset_of!(OverlayParams, linear_output),
+            52,
+            56,
+            60,
+        ],
+    );
+    check_layout(
+        &arrows,
+        "ArrowInstance",
+        size_of::<ArrowInstance>(),
+        &[
+            offset_of!(ArrowInstance, centre),
+            offset_of!(ArrowInstance, force),
+            offset_of!(ArrowInstance, direction),
+            offset_of!(ArrowInstance, magnitude),
+            offset_of!(ArrowInstance, length),
+        ],
+    );
+
+    let levels = shader::validate(
+        "overlay_contour_levels",
+        &stage_source(overlay::CONTOUR_LEVELS_WGSL, None, ShaderOptions::default()),
+    )
+    .unwrap();
+    check_layout(
+        &levels,
+        "ContourLevels",
+        size_of::<ContourLevels>(),
+        &[
+            offset_of!(ContourLevels, low),
+            offset_of!(ContourLevels, span),
+            offset_of!(ContourLevels, count),
+            12,
         ],
     );
 }

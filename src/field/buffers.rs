@@ -13,8 +13,8 @@ pub struct FieldBuffers {
 }
 
 impl FieldBuffers {
-    /// Allocates the buffers for `field` at every noise level in `sigmas`.
-    pub fn new(ctx: &GpuContext, field: &Field, sigmas: &[f64], label: &str) -> Result<Self, GpuError> {
+    /// Allocates the buffers for `field`, large enough for any noise level.
+    pub fn new(ctx: &GpuContext, field: &Field, label: &str) -> Result<Self, GpuError> {
         let rows = padded_field_params(field, 0.0).len();
         let params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(&format!("{label}.field_params")),
@@ -25,13 +25,7 @@ impl FieldBuffers {
         let data = match field.has_data() {
             false => None,
             true => {
-                let values = sigmas
-                    .iter()
-                    .chain(&[0.0])
-                    .filter_map(|&sigma| field.gpu_data(sigma).map(|d| d.len()))
-                    .max()
-                    .unwrap_or(1)
-                    .max(1);
+                let values = field.max_data_len().max(1);
                 Some(ctx.scoped("allocating the field data", || {
                     ctx.device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some(&format!("{label}.field_data")),
@@ -78,6 +72,7 @@ impl FieldBuffers {
         let rows = padded_field_params(field, sigma);
         ctx.queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&rows));
         if let (Some(buffer), Some(values)) = (&self.data, field.gpu_data(sigma)) {
+            debug_assert!(values.len() <= field.max_data_len());
             ctx.queue.write_buffer(buffer, 0, bytemuck::cast_slice(&values));
         }
     }

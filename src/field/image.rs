@@ -273,6 +273,13 @@ impl ImageField {
         ]
     }
 
+    /// Most table nodes of any level: a level's cell is at least the pixel and sigma / 2,
+    /// and its margin at most 3 sigma a side, so a side has at most the picture's pixels
+    /// plus 12 cells of margin and 2 for rounding.
+    pub fn max_data_len(&self) -> usize {
+        ((self.brightness.width + 16) * (self.brightness.height + 16)) as usize
+    }
+
     /// The level's log densities for the field's storage buffer.
     pub fn gpu_data(&self, sigma: f64) -> Arc<LevelGrid> {
         self.level(sigma)

@@ -138,6 +138,14 @@ impl Field {
         matches!(self, Field::Image(_))
     }
 
+    /// Most values `gpu_data` returns at any noise level.
+    pub fn max_data_len(&self) -> usize {
+        match self {
+            Field::Image(f) => f.max_data_len(),
+            _ => 0,
+        }
+    }
+
     /// The field data for noise level `sigma`: the image's table of log densities.
     pub fn gpu_data(&self, sigma: f64) -> Option<Vec<f32>> {
         match self {

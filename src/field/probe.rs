@@ -75,7 +75,7 @@ impl FieldProbe {
             return Ok(Vec::new());
         }
         let device = &ctx.device;
-        let field_buffers = FieldBuffers::new(ctx, &self.field, &[sigma], "field_probe")?;
+        let field_buffers = FieldBuffers::new(ctx, &self.field, "field_probe")?;
         field_buffers.write(ctx, &self.field, sigma);
         let points_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("field_probe.points"),

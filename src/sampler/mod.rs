@@ -29,7 +29,7 @@ use crate::field::Field;
 use crate::field::buffers::FieldBuffers;
 use crate::gpu::{GpuContext, GpuError, PassTimer};
 use crate::rng;
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, ScheduleError};
 use crate::shader::WORKGROUP_SIZE;
 use gpu_data::{DispatchParams, InitParams, SamplerStatus, VelocityInit};
 
@@ -307,8 +307,7 @@ impl ParticleSystem {
                 mapped_at_creation: false,
             })
         };
-        let sigmas: Vec<f64> = setup.schedule.levels.iter().map(|l| l.sigma).collect();
-        let field_buffers = FieldBuffers::new(ctx, &setup.field, &sigmas, "sampler")?;
+        let field_buffers = FieldBuffers::new(ctx, &setup.field, "sampler")?;
         let dispatch_params =
             uniform_buffer("sampler.dispatch_params", slot_stride * u64::from(DISPATCH_SLOTS));
         let init_params = uniform_buffer("sampler.init_params", std::mem::size_of::<InitParams>() as u64);
@@ -504,6 +503,32 @@ impl ParticleSystem {
         self.setup.field = field;
         self.write_field_params(ctx, self.next_step);
         Ok(())
+    }
+
+    /// Replaces the schedule and starts it from its first step, keeping the particles where
+    /// they are (a window changes the temperature or step size this way). The new table may
+    /// have at most `schedule_capacity` rows, because its buffer keeps its size.
+    pub fn set_schedule(&mut self, ctx: &GpuContext, schedule: Schedule) -> Result<(), ScheduleError> {
+        let capacity = self.schedule_capacity();
+        if schedule.total_steps() > capacity {
+            return Err(ScheduleError {
+                key: "sampler.steps",
+                message: format!(
+                    "{} steps do not fit the schedule table of {capacity} rows; use at most {capacity}",
+                    schedule.total_steps()
+                ),
+            });
+        }
+        ctx.queue.write_buffer(&self.schedule_buffer, 0, bytemuck::cast_slice(&schedule.steps));
+        self.setup.schedule = schedule;
+        self.next_step = 0;
+        self.write_field_params(ctx, 0);
+        Ok(())
+    }
+
+    /// Rows the schedule table holds: the length of the schedule the system was built with.
+    pub fn schedule_capacity(&self) -> u32 {
+        (self.schedule_buffer.size() / std::mem::size_of::<gpu_data::ScheduleStep>() as u64) as u32
     }
 
     /// Draws the initial positions (and velocities) again and restarts the schedule.
