@@ -230,6 +230,14 @@ pub struct RenderArgs {
     #[arg(long)]
     pub axes: bool,
 
+    /// Force arrows on a grid over the density, computed by the field's own WGSL.
+    #[arg(long)]
+    pub arrows: bool,
+
+    /// Contour lines of V over the density.
+    #[arg(long)]
+    pub contours: bool,
+
     /// Colour of empty pixels and margins: transparent, black, white, grey, #rrggbb or
     /// #rrggbbaa [default: black].
     #[arg(long, value_parser = parse_background)]

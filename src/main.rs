@@ -19,7 +19,8 @@ use scoreforce::bench::{self, BenchError, BenchFile, BenchPlan};
 use scoreforce::density::export::{self, ExportError};
 use scoreforce::density::DensityError;
 use scoreforce::density::figure::{self, FigureOptions, RenderOptions};
-use scoreforce::density::picture::{check_picture_size, render_picture};
+use scoreforce::density::picture::{OverlayRequest, check_picture_size, render_picture};
+use scoreforce::overlay::OverlayLayers;
 use scoreforce::field::FieldError;
 use scoreforce::gpu::{BackendChoice, GpuContext};
 use scoreforce::sampler::{InitialDistribution, LevelReport, ParticleSystem, SamplerError, SamplerSetup};
@@ -305,6 +306,8 @@ fn run_render(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
     }
     options.colorbar |= args.colorbar;
     options.axes |= args.axes;
+    options.arrows |= args.arrows;
+    options.contours |= args.contours;
     if let Some(background) = args.background {
         options.background = Some(background);
     }
@@ -323,10 +326,13 @@ fn run_render(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
     check_picture_size(&ctx.limits(), config.width, config.height)?;
 
     let (system, canvas) = match options.filmstrip {
-        Some(panels) => render_filmstrip(&ctx, &config, panels, options.background())?,
+        Some(panels) => render_filmstrip(&ctx, &config, &options, panels)?,
         None => {
             let (system, _) = sample(&ctx, &config)?;
-            let picture = render_picture(&ctx, &system, config.view, config.width, config.height, config.style)?;
+            let last = config.schedule.levels.last().map_or(0.0, |level| level.sigma);
+            let overlay = overlay_request(&config, &options, last);
+            let picture =
+                render_picture(&ctx, &system, config.view, config.width, config.height, config.style, overlay)?;
             let figure = FigureOptions {
                 colorbar: options.colorbar,
                 axes: options.axes,
@@ -381,6 +387,12 @@ fn check_render_options(options: &RenderOptions) -> Result<(), SceneError> {
     Ok(())
 }
 
+/// The overlays the options ask for, for the field at noise level `sigma`.
+fn overlay_request<'a>(config: &'a RunConfig, options: &RenderOptions, sigma: f64) -> Option<OverlayRequest<'a>> {
+    let layers = OverlayLayers { arrows: options.arrows, contours: options.contours };
+    layers.any().then_some(OverlayRequest { field: &config.field, sigma, layers })
+}
+
 /// The scene and render options a scoreforce PNG recorded.
 fn recorded_figure(path: &std::path::Path) -> Result<(Scene, RenderOptions)> {
     let text = export::read_png_text(path)?;
@@ -406,8 +418,8 @@ fn recorded_figure(path: &std::path::Path) -> Result<(Scene, RenderOptions)> {
 fn render_filmstrip(
     ctx: &GpuContext,
     config: &RunConfig,
+    options: &RenderOptions,
     panels: u32,
-    background: figure::Background,
 ) -> Result<(ParticleSystem, figure::Canvas)> {
     let mut system = ParticleSystem::new(ctx, SamplerSetup::from_config(config)).context("setting up the particles")?;
     system.set_cancel_flag(Arc::clone(&INTERRUPTED));
@@ -419,10 +431,12 @@ fn render_filmstrip(
         let reports = system.run_until(ctx, step, &mut |_| {}).context("running the sampler")?;
         report_levels(&system, &reports);
         let level = if step == 0 { 0 } else { schedule.level_of(step - 1) };
-        let picture = render_picture(ctx, &system, config.view, config.width, config.height, config.style)?;
+        let overlay = overlay_request(config, options, schedule.levels[level].sigma);
+        let picture =
+            render_picture(ctx, &system, config.view, config.width, config.height, config.style, overlay)?;
         pictures.push((picture.rgba, schedule.levels[level].label()));
     }
-    let canvas = figure::filmstrip(&pictures, config.width, config.height, background);
+    let canvas = figure::filmstrip(&pictures, config.width, config.height, options.background());
     Ok((system, canvas))
 }
 

@@ -106,3 +106,14 @@ fn golden_colorbar_and_axes() {
         ],
     );
 }
+
+#[test]
+fn golden_arrows_and_contours() {
+    check_golden(
+        "arrows",
+        &[
+            "--field", "mueller-brown", "--particles", "50k", "--steps", "400", "--size", "160x130",
+            "--arrows", "--contours",
+        ],
+    );
+}

@@ -182,7 +182,7 @@ fn tiled_picture_matches_single_pass() {
     let (width, height) = (scoreforce::density::picture::MAX_TILE_SIDE + 904, 64);
     for scale in [Scale::Log, Scale::EqHist] {
         let style = Style { scale, ..config.style };
-        let tiled = scoreforce::density::picture::render_picture(&ctx, &system, config.view, width, height, style).unwrap();
+        let tiled = scoreforce::density::picture::render_picture(&ctx, &system, config.view, width, height, style, None).unwrap();
         let single = DensityRenderer::new(&ctx, width, height, wgpu::TextureFormat::Rgba8Unorm, style).unwrap();
         let expected = single.render_rgba(&ctx, &system, config.view).unwrap();
         let differing = tiled.rgba.chunks(4).zip(expected.chunks(4)).filter(|(a, b)| a != b).count();

@@ -117,6 +117,10 @@ pub enum DensityError {
     Gpu(#[from] GpuError),
     #[error(transparent)]
     Sampler(#[from] SamplerError),
+    #[error(transparent)]
+    Overlay(#[from] Box<crate::overlay::OverlayError>),
+    #[error("--arrows and --contours are drawn on pictures of at most {max_side} pixels a side, not {width}x{height}")]
+    OverlayTooLarge { width: u32, height: u32, max_side: u32 },
     #[error(
         "invalid `view.size`: {width}x{height} is {reason}; the device allows at most \
          {max_side} pixels a side and {max_pixels} pixels in all"
@@ -128,7 +132,8 @@ impl DensityError {
     /// Whether the user can fix the error by changing the input.
     pub fn is_invalid_input(&self) -> bool {
         match self {
-            DensityError::Size { .. } => true,
+            DensityError::Size { .. } | DensityError::OverlayTooLarge { .. } => true,
+            DensityError::Overlay(_) => false,
             DensityError::Sampler(e) => e.is_invalid_input(),
             DensityError::Gpu(_) => false,
         }
@@ -549,6 +554,18 @@ impl DensityRenderer {
         particles: &ParticleSystem,
         view: View,
     ) -> Result<Vec<u8>, DensityError> {
+        self.render_rgba_with(ctx, particles, view, |_, _| Ok(()))
+    }
+
+    /// Like `render_rgba`, and lets `draw_over` record passes over the picture (overlays)
+    /// before it is read back.
+    pub fn render_rgba_with(
+        &self,
+        ctx: &GpuContext,
+        particles: &ParticleSystem,
+        view: View,
+        draw_over: impl FnOnce(&mut wgpu::CommandEncoder, &wgpu::TextureView) -> Result<(), DensityError>,
+    ) -> Result<Vec<u8>, DensityError> {
         let texture = ctx.scoped("allocating the picture texture", || {
             ctx.device.create_texture(&wgpu::TextureDescriptor {
                 label: Some("density.picture"),
@@ -567,6 +584,7 @@ impl DensityRenderer {
         });
         self.encode_binning(ctx, &mut encoder, particles, view);
         self.encode_render(&mut encoder, &target, true);
+        draw_over(&mut encoder, &target)?;
         ctx.queue.submit([encoder.finish()]);
         Ok(read_texture_rgba(ctx, &texture)?)
     }

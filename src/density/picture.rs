@@ -9,7 +9,9 @@
 
 use super::figure::CountScale;
 use super::{DensityError, DensityRenderer, DensityStats, Scale, Style, View, read_texture_rgba};
+use crate::field::Field;
 use crate::gpu::GpuContext;
+use crate::overlay::{OverlayLayers, Overlays, PixelRect};
 use crate::sampler::ParticleSystem;
 
 /// Largest tile side; 4096 x 4096 counts take 64 MiB.
@@ -44,7 +46,16 @@ pub fn check_picture_size(limits: &wgpu::Limits, width: u32, height: u32) -> Res
     }
 }
 
-/// Renders the density of `particles` over `view` at `width` x `height`.
+/// Force arrows or contours of V to draw over a picture, from the field's own WGSL at
+/// noise level `sigma`.
+pub struct OverlayRequest<'a> {
+    pub field: &'a Field,
+    pub sigma: f64,
+    pub layers: OverlayLayers,
+}
+
+/// Renders the density of `particles` over `view` at `width` x `height`, with the
+/// overlays `overlay` asks for (pictures of one tile only).
 pub fn render_picture(
     ctx: &GpuContext,
     particles: &ParticleSystem,
@@ -52,13 +63,30 @@ pub fn render_picture(
     width: u32,
     height: u32,
     style: Style,
+    overlay: Option<OverlayRequest<'_>>,
 ) -> Result<Picture, DensityError> {
     let limits = ctx.limits();
     check_picture_size(&limits, width, height)?;
     let format = wgpu::TextureFormat::Rgba8Unorm;
-    if super::check_size(&limits, width, height).is_ok() && width <= MAX_TILE_SIDE && height <= MAX_TILE_SIDE {
+    let single = super::check_size(&limits, width, height).is_ok() && width <= MAX_TILE_SIDE && height <= MAX_TILE_SIDE;
+    let overlay = overlay.filter(|o| o.layers.any());
+    if overlay.is_some() && !single {
+        return Err(DensityError::OverlayTooLarge { width, height, max_side: MAX_TILE_SIDE });
+    }
+    if single {
         let renderer = DensityRenderer::new(ctx, width, height, format, style)?;
-        let rgba = renderer.render_rgba(ctx, particles, view)?;
+        let rgba = match overlay {
+            None => renderer.render_rgba(ctx, particles, view)?,
+            Some(request) => {
+                let mut overlays = Overlays::new(ctx, request.field, request.sigma, format).map_err(Box::new)?;
+                let area = PixelRect::whole([width, height]);
+                renderer.render_rgba_with(ctx, particles, view, |encoder, target| {
+                    overlays.prepare(ctx, encoder, view, area, request.layers).map_err(Box::new)?;
+                    overlays.draw(encoder, target, area, request.layers);
+                    Ok(())
+                })?
+            }
+        };
         let counts = count_scale(ctx, &renderer, style.scale, renderer.read_stats(ctx)?)?;
         return Ok(Picture { width, height, rgba, counts });
     }
