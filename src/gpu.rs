@@ -247,6 +247,62 @@ impl GpuContext {
     }
 }
 
+/// Shape of a render pipeline: one WGSL module, one bind group, one colour target.
+pub struct RenderPipelineSpec<'a> {
+    pub label: &'a str,
+    pub source: &'a str,
+    pub vertex_entry: &'a str,
+    pub fragment_entry: &'a str,
+    pub vertex_buffers: &'a [Option<wgpu::VertexBufferLayout<'a>>],
+    pub layout: &'a wgpu::BindGroupLayout,
+    pub format: wgpu::TextureFormat,
+    /// `None` replaces the target's colour; overlays blend premultiplied colours over it.
+    pub blend: Option<wgpu::BlendState>,
+}
+
+impl GpuContext {
+    /// Creates a render pipeline inside error scopes. The caller validates the source
+    /// with naga first, for naga's diagnostic.
+    pub fn create_render_pipeline(&self, spec: &RenderPipelineSpec<'_>) -> Result<wgpu::RenderPipeline, GpuError> {
+        self.scoped(&format!("creating the pipeline `{}`", spec.label), || {
+            let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(spec.label),
+                source: wgpu::ShaderSource::Wgsl(spec.source.into()),
+            });
+            let pipeline_layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(spec.label),
+                bind_group_layouts: &[Some(spec.layout)],
+                immediate_size: 0,
+            });
+            self.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(spec.label),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some(spec.vertex_entry),
+                    compilation_options: Default::default(),
+                    buffers: spec.vertex_buffers,
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some(spec.fragment_entry),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: spec.format,
+                        blend: spec.blend,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                multiview_mask: None,
+                cache: None,
+            })
+        })
+    }
+}
+
 /// Timestamps around one compute pass per submission, where the adapter supports them.
 pub struct PassTimer {
     query_set: wgpu::QuerySet,

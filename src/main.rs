@@ -19,7 +19,7 @@ use scoreforce::bench::{self, BenchError, BenchFile, BenchPlan};
 use scoreforce::density::export::{self, ExportError};
 use scoreforce::density::DensityError;
 use scoreforce::density::figure::{self, FigureOptions, RenderOptions};
-use scoreforce::density::picture::{OverlayRequest, check_picture_size, render_picture};
+use scoreforce::density::picture::{OverlayRequest, check_overlay_size, check_picture_size, render_picture};
 use scoreforce::overlay::OverlayLayers;
 use scoreforce::field::FieldError;
 use scoreforce::gpu::{BackendChoice, GpuContext};
@@ -324,6 +324,9 @@ fn run_render(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
     export::check_writable(&args.out)?;
     let ctx = GpuContext::new(backend)?;
     check_picture_size(&ctx.limits(), config.width, config.height)?;
+    if options.arrows || options.contours {
+        check_overlay_size(&ctx.limits(), config.width, config.height)?;
+    }
 
     let (system, canvas) = match options.filmstrip {
         Some(panels) => render_filmstrip(&ctx, &config, &options, panels)?,

@@ -334,7 +334,7 @@ fn filmstrip_panel_count_is_checked() {
     assert_rejected(&["render", "--dpi", "0", "--out", "{out}"], 2, "--dpi");
     assert_rejected(&["render", "--background", "purple", "--out", "{out}"], 2, "is not a colour");
     assert_rejected(
-        &["render", "--particles", "1000", "--steps", "4", "--size", "5000x64", "--arrows", "--out", "{out}"],
+        &["render", "--particles", "1000", "--steps", "10", "--size", "5000x64", "--arrows", "--out", "{out}"],
         2,
         "--arrows and --contours are drawn on pictures of at most 4096 pixels a side",
     );

@@ -12,7 +12,7 @@ pub mod scale;
 use bytemuck::{Pod, Zeroable};
 use glam::DVec2;
 
-use crate::gpu::{GpuContext, GpuError};
+use crate::gpu::{GpuContext, GpuError, RenderPipelineSpec};
 use crate::sampler::{self, ParticleSystem, SamplerError, buffer_layout_entry, dispatch_grid};
 use crate::shader::{self, HISTOGRAM_BINS};
 pub use colormap::Colormap;
@@ -618,41 +618,15 @@ fn create_colormap_pipeline(
 ) -> Result<wgpu::RenderPipeline, DensityError> {
     let source = shader::compose(&[DENSITY_COMMON_WGSL, COLORMAP_WGSL].join("\n"));
     shader::validate("density.colormap", &source).map_err(SamplerError::from)?;
-    let pipeline = ctx.scoped("creating the colormap pipeline", || {
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("density.colormap"),
-            source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
-        });
-        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("density.colormap"),
-            bind_group_layouts: &[Some(layout)],
-            immediate_size: 0,
-        });
-        ctx.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("density.colormap"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            multiview_mask: None,
-            cache: None,
-        })
+    let pipeline = ctx.create_render_pipeline(&RenderPipelineSpec {
+        label: "density.colormap",
+        source: &source,
+        vertex_entry: "vs_main",
+        fragment_entry: "fs_main",
+        vertex_buffers: &[],
+        layout,
+        format,
+        blend: None,
     })?;
     Ok(pipeline)
 }

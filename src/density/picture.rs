@@ -54,6 +54,19 @@ pub struct OverlayRequest<'a> {
     pub layers: OverlayLayers,
 }
 
+/// Whether a picture of `width` x `height` is drawn in one pass (not in tiles).
+pub fn fits_one_pass(limits: &wgpu::Limits, width: u32, height: u32) -> bool {
+    super::check_size(limits, width, height).is_ok() && width <= MAX_TILE_SIDE && height <= MAX_TILE_SIDE
+}
+
+/// Checks, before any sampling, that overlays can be drawn on a picture of this size.
+pub fn check_overlay_size(limits: &wgpu::Limits, width: u32, height: u32) -> Result<(), DensityError> {
+    match fits_one_pass(limits, width, height) {
+        true => Ok(()),
+        false => Err(DensityError::OverlayTooLarge { width, height, max_side: MAX_TILE_SIDE }),
+    }
+}
+
 /// Renders the density of `particles` over `view` at `width` x `height`, with the
 /// overlays `overlay` asks for (pictures of one tile only).
 pub fn render_picture(
@@ -68,10 +81,10 @@ pub fn render_picture(
     let limits = ctx.limits();
     check_picture_size(&limits, width, height)?;
     let format = wgpu::TextureFormat::Rgba8Unorm;
-    let single = super::check_size(&limits, width, height).is_ok() && width <= MAX_TILE_SIDE && height <= MAX_TILE_SIDE;
+    let single = fits_one_pass(&limits, width, height);
     let overlay = overlay.filter(|o| o.layers.any());
-    if overlay.is_some() && !single {
-        return Err(DensityError::OverlayTooLarge { width, height, max_side: MAX_TILE_SIDE });
+    if overlay.is_some() {
+        check_overlay_size(&limits, width, height)?;
     }
     if single {
         let renderer = DensityRenderer::new(ctx, width, height, format, style)?;

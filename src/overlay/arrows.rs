@@ -2,12 +2,12 @@
 
 use super::gpu_data::ArrowInstance;
 use super::{
-    ARROW_DRAW_WGSL, ARROW_FIELD_WGSL, ARROW_SCALE_WGSL, OverlayError, RenderPipelineSpec, STORAGE_WRITE,
-    UNIFORM, bind_entry, create_render_pipeline, layout_entry, stage_source,
+    ARROW_DRAW_WGSL, ARROW_FIELD_WGSL, ARROW_SCALE_WGSL, OverlayError, STORAGE_WRITE, UNIFORM, bind_entry,
+    create_render_pipeline, layout_entry, stage_source,
 };
 use crate::field::Field;
 use crate::field::buffers::FieldBuffers;
-use crate::gpu::{GpuContext, GpuError};
+use crate::gpu::{GpuContext, GpuError, RenderPipelineSpec};
 use crate::sampler::{create_compute_pipeline, dispatch_grid};
 use crate::shader::ShaderOptions;
 
@@ -101,6 +101,7 @@ impl ArrowStages {
                 })],
                 layout: &draw_layout,
                 format,
+                blend: None,
             },
         )?;
 

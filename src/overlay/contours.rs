@@ -3,12 +3,12 @@
 use super::geometry::CONTOUR_SAMPLES;
 use super::gpu_data::ContourLevels;
 use super::{
-    CONTOUR_DRAW_WGSL, CONTOUR_LEVELS_WGSL, CONTOUR_SAMPLE_WGSL, OverlayError, RenderPipelineSpec,
-    STORAGE_READ, STORAGE_WRITE, UNIFORM, bind_entry, create_render_pipeline, layout_entry, stage_source,
+    CONTOUR_DRAW_WGSL, CONTOUR_LEVELS_WGSL, CONTOUR_SAMPLE_WGSL, OverlayError, STORAGE_READ, STORAGE_WRITE,
+    UNIFORM, bind_entry, create_render_pipeline, layout_entry, stage_source,
 };
 use crate::field::Field;
 use crate::field::buffers::FieldBuffers;
-use crate::gpu::{GpuContext, GpuError};
+use crate::gpu::{GpuContext, GpuError, RenderPipelineSpec};
 use crate::sampler::{create_compute_pipeline, dispatch_grid};
 use crate::shader::ShaderOptions;
 
@@ -109,6 +109,7 @@ impl ContourStages {
                 vertex_buffers: &[],
                 layout: &draw_layout,
                 format,
+                blend: None,
             },
         )?;
         let draw_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {

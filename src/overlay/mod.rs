@@ -24,7 +24,7 @@ pub mod gpu_data;
 use crate::density::View;
 use crate::field::Field;
 use crate::field::buffers::FieldBuffers;
-use crate::gpu::{GpuContext, GpuError};
+use crate::gpu::{GpuContext, GpuError, RenderPipelineSpec};
 use crate::sampler::SamplerError;
 use crate::shader::{self, ShaderError, ShaderOptions};
 pub use geometry::{ArrowGrid, PixelRect};
@@ -249,59 +249,10 @@ fn bind_entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() }
 }
 
-/// Shape of a render pipeline of the overlays.
-struct RenderPipelineSpec<'a> {
-    label: &'a str,
-    source: &'a str,
-    vertex_entry: &'a str,
-    fragment_entry: &'a str,
-    vertex_buffers: &'a [Option<wgpu::VertexBufferLayout<'a>>],
-    layout: &'a wgpu::BindGroupLayout,
-    format: wgpu::TextureFormat,
-}
-
-/// Creates a render pipeline that blends premultiplied colours over the target, inside
-/// error scopes, after validating the source with naga.
-fn create_render_pipeline(
-    ctx: &GpuContext,
-    spec: RenderPipelineSpec<'_>,
-) -> Result<wgpu::RenderPipeline, OverlayError> {
+/// Creates a render pipeline that blends premultiplied colours over the target, after
+/// validating the source with naga.
+fn create_render_pipeline(ctx: &GpuContext, spec: RenderPipelineSpec<'_>) -> Result<wgpu::RenderPipeline, OverlayError> {
     shader::validate(spec.label, spec.source)?;
-    let pipeline = ctx.scoped(&format!("creating the pipeline `{}`", spec.label), || {
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(spec.label),
-            source: wgpu::ShaderSource::Wgsl(spec.source.into()),
-        });
-        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(spec.label),
-            bind_group_layouts: &[Some(spec.layout)],
-            immediate_size: 0,
-        });
-        ctx.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some(spec.label),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some(spec.vertex_entry),
-                compilation_options: Default::default(),
-                buffers: spec.vertex_buffers,
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some(spec.fragment_entry),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: spec.format,
-                    blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            multiview_mask: None,
-            cache: None,
-        })
-    })?;
-    Ok(pipeline)
+    let spec = RenderPipelineSpec { blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING), ..spec };
+    Ok(ctx.create_render_pipeline(&spec)?)
 }

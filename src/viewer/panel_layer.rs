@@ -13,7 +13,7 @@ use winit::event::WindowEvent;
 use winit::window::Window;
 
 use super::ViewerError;
-use crate::gpu::GpuContext;
+use crate::gpu::{GpuContext, RenderPipelineSpec};
 use crate::overlay::PixelRect;
 use crate::shader;
 
@@ -275,41 +275,15 @@ fn create_composite_pipeline(
 ) -> Result<wgpu::RenderPipeline, ViewerError> {
     let source = shader::compose(PANEL_COMPOSITE_WGSL);
     shader::validate("viewer.panel_composite", &source).map_err(crate::overlay::OverlayError::from)?;
-    let pipeline = ctx.scoped("creating the pipeline `viewer.panel_composite`", || {
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("viewer.panel_composite"),
-            source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
-        });
-        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("viewer.panel_composite"),
-            bind_group_layouts: &[Some(layout)],
-            immediate_size: 0,
-        });
-        ctx.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("viewer.panel_composite"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("composite_vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("composite_fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            multiview_mask: None,
-            cache: None,
-        })
+    let pipeline = ctx.create_render_pipeline(&RenderPipelineSpec {
+        label: "viewer.panel_composite",
+        source: &source,
+        vertex_entry: "composite_vs_main",
+        fragment_entry: "composite_fs_main",
+        vertex_buffers: &[],
+        layout,
+        format,
+        blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
     })?;
     Ok(pipeline)
 }
