@@ -77,7 +77,6 @@ impl ParticleSystem {
         let measured_step = self.setup.schedule.step_size;
         self.replace_schedule(ctx, measured_step)?;
         ctx.queue.write_buffer(&self.status, 0, bytemuck::bytes_of(&SamplerStatus::RESET));
-        self.next_step = 0;
         Ok(AdaptationReport {
             initial_step_size,
             step_size: measured_step,
@@ -86,11 +85,9 @@ impl ParticleSystem {
         })
     }
 
-    /// Rebuilds the schedule with step size `step_size` and uploads its table.
+    /// Rebuilds the schedule with step size `step_size`, of the same length, and uploads it.
     fn replace_schedule(&mut self, ctx: &GpuContext, step_size: f64) -> Result<(), SamplerError> {
         let schedule = self.setup.schedule.with_step_size(step_size)?;
-        ctx.queue.write_buffer(&self.schedule_buffer, 0, bytemuck::cast_slice(&schedule.steps));
-        self.setup.schedule = schedule;
-        Ok(())
+        Ok(self.set_schedule(ctx, schedule)?)
     }
 }
