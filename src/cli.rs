@@ -97,7 +97,7 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// What to sample and how; each option overrides the scene file or preset.
+/// Options of the run; each overrides the scene file or preset.
 #[derive(Debug, Args)]
 pub struct SceneArgs {
     /// Scene file (TOML with [field], [sampler], [schedule] and [view] tables).
@@ -164,8 +164,8 @@ pub struct SceneArgs {
     #[arg(long)]
     pub tamed: bool,
 
-    /// MALA: adapt the step size toward this acceptance rate in a warm-up before sampling
-    /// (0.574 is optimal in high dimension; in 2-D a higher rate is usually better).
+    /// MALA: adapt the step size toward this acceptance rate in a warm-up before sampling.
+    /// 0.574 is optimal in high dimension, and in 2-D a higher rate is usually better.
     #[arg(long)]
     pub target_acceptance: Option<f64>,
 

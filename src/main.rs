@@ -390,13 +390,13 @@ fn check_render_options(options: &RenderOptions) -> Result<(), SceneError> {
     Ok(())
 }
 
-/// The overlays the options ask for, for the field at noise level `sigma`.
+/// Returns the overlays that the options request, for the field at noise level `sigma`.
 fn overlay_request<'a>(config: &'a RunConfig, options: &RenderOptions, sigma: f64) -> Option<OverlayRequest<'a>> {
     let layers = OverlayLayers { arrows: options.arrows, contours: options.contours };
     layers.any().then_some(OverlayRequest { field: &config.field, sigma, layers })
 }
 
-/// The scene and render options a scoreforce PNG recorded.
+/// Reads the scene and the render options that a scoreforce PNG recorded.
 fn recorded_figure(path: &std::path::Path) -> Result<(Scene, RenderOptions)> {
     let text = export::read_png_text(path)?;
     let find = |key: &str| text.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());

@@ -134,7 +134,7 @@ pub struct FieldSpec {
     /// `builtin:score-ring`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PathBuf>,
-    /// Where the picture lies: x_min, x_max, y_min, y_max in world units.
+    /// Placement of the picture: x_min, x_max, y_min, y_max in world units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rect: Option<[f64; 4]>,
     /// Density proportional to darkness instead of brightness.
@@ -335,8 +335,8 @@ impl Scene {
         Ok(scene)
     }
 
-    /// The score-ring preset with another picture, fitted into [-4, 4]^2 with its aspect
-    /// ratio, and a view and picture size to match.
+    /// Builds the score-ring preset with another picture, fitted into [-4, 4]^2 with its
+    /// aspect ratio, and a view and picture size to match.
     pub fn image(path: &Path, invert: bool) -> Result<Scene, SceneError> {
         let mut scene = Scene::preset("score-ring")?;
         let (width, height) = image::image_dimensions(path).map_err(|e| {

@@ -1,9 +1,9 @@
 //! Benchmark cases, timing, the CPU baseline, and the figures `scoreforce bench` prints.
 //!
-//! How it works: each case (a preset, a particle count, an integrator, a number of steps
-//! per dispatch) builds its sampler, runs a few steps as warm-up (pipeline creation, shader
-//! compilation and the first dispatch fall there), then runs the whole schedule `repeats`
-//! times from a fresh start. Each repeat is timed with GPU timestamps around the step passes
+//! How it works: each case is a preset, a particle count, an integrator and a number of
+//! steps per dispatch. It builds its sampler and runs a few steps as warm-up, where
+//! pipeline creation, shader compilation and the first dispatch fall. Then it runs the
+//! whole schedule `repeats` times from a fresh start. Each repeat is timed with GPU timestamps around the step passes
 //! where the adapter supports them, else by the wall clock from the first submission to the
 //! end of the last wait. After the last repeat the particles are read back and compared with
 //! the exact density.

@@ -43,7 +43,7 @@ impl View {
     }
 }
 
-/// How counts become colours.
+/// Mapping from counts to colours.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Style {
     pub colormap: Colormap,
@@ -129,7 +129,7 @@ pub enum DensityError {
 }
 
 impl DensityError {
-    /// Whether the user can fix the error by changing the input.
+    /// Returns whether the user can fix the error by changing the input.
     pub fn is_invalid_input(&self) -> bool {
         match self {
             DensityError::Size { .. } | DensityError::OverlayTooLarge { .. } => true,

@@ -2,9 +2,10 @@
 //! buffer, else tiles.
 //!
 //! How tiling works: the picture is cut into tiles that fit. The scales need statistics
-//! of the whole picture, so the tiles are binned three times: first for the range of the
-//! counts (combined on the CPU), then, for eq-hist, to add each tile into one histogram,
-//! and last to draw each tile with the whole picture's statistics and copy it into place.
+//! of the whole picture, so the tiles are binned three times. The first pass finds the
+//! range of the counts (combined on the CPU). The second, for eq-hist only, adds each
+//! tile into one histogram. The last draws each tile with the whole picture's statistics
+//! and copies it into place.
 //! Binning is cheap next to sampling, so the repeats cost little.
 
 use super::figure::CountScale;
@@ -54,7 +55,7 @@ pub struct OverlayRequest<'a> {
     pub layers: OverlayLayers,
 }
 
-/// Whether a picture of `width` x `height` is drawn in one pass (not in tiles).
+/// Returns whether a picture of `width` x `height` is drawn in one pass (not in tiles).
 pub fn fits_one_pass(limits: &wgpu::Limits, width: u32, height: u32) -> bool {
     super::check_size(limits, width, height).is_ok() && width <= MAX_TILE_SIDE && height <= MAX_TILE_SIDE
 }
@@ -68,7 +69,7 @@ pub fn check_overlay_size(limits: &wgpu::Limits, width: u32, height: u32) -> Res
 }
 
 /// Renders the density of `particles` over `view` at `width` x `height`, with the
-/// overlays `overlay` asks for (pictures of one tile only).
+/// overlays of `overlay` (on pictures of one tile only).
 pub fn render_picture(
     ctx: &GpuContext,
     particles: &ParticleSystem,

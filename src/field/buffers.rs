@@ -1,6 +1,6 @@
 //! The GPU buffers a stage that evaluates a field reads: the parameter uniform at binding
 //! 0 and, for kinds with a table (the image), the data buffer at `FIELD_DATA_BINDING`.
-//! The sampler, the probe and the overlays share them, so every stage sees one field.
+//! The sampler, the probe and the overlays share them, so every stage evaluates the same field.
 
 use crate::field::Field;
 use crate::field::probe::padded_field_params;

@@ -168,7 +168,7 @@ impl ImageField {
         1.0 / sigma.max(0.05 * extent).powi(2)
     }
 
-    /// The table of level `sigma`, computed once and cached.
+    /// Returns the table of level `sigma`, computed once and cached.
     pub fn level(&self, sigma: f64) -> Arc<LevelGrid> {
         let key = sigma.to_bits();
         if let Ok(cache) = self.levels.lock()
@@ -273,14 +273,14 @@ impl ImageField {
         ]
     }
 
-    /// Most table nodes of any level: a level's cell is at least the pixel and sigma / 2,
-    /// and its margin at most 3 sigma a side, so a side has at most the picture's pixels
-    /// plus 12 cells of margin and 2 for rounding.
+    /// Returns the most table nodes of any level. A level's cell is at least the pixel and
+    /// sigma / 2, and its margin at most 3 sigma a side. So a side has at most the
+    /// picture's pixels plus 12 cells of margin and 2 for rounding.
     pub fn max_data_len(&self) -> usize {
         ((self.brightness.width + 16) * (self.brightness.height + 16)) as usize
     }
 
-    /// The level's log densities for the field's storage buffer.
+    /// Returns the level's log densities for the field's storage buffer.
     pub fn gpu_data(&self, sigma: f64) -> Arc<LevelGrid> {
         self.level(sigma)
     }
@@ -305,7 +305,7 @@ fn catmull_rom_weights(t: f64) -> ([f64; 4], [f64; 4]) {
     (weights, derivatives)
 }
 
-/// The interpolated log density at grid coordinates `u` (within the grid) and its
+/// Interpolates the log density at grid coordinates `u` (within the grid), with its
 /// gradient in grid units. Nodes beyond the edge repeat the edge node.
 fn catmull_rom(grid: &LevelGrid, u: DVec2) -> (f64, DVec2) {
     let base_x = (u.x.floor() as i64).min(i64::from(grid.columns) - 2).max(0);

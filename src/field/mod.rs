@@ -109,12 +109,12 @@ impl Field {
         self.potential_and_gradient(x, sigma).0
     }
 
-    /// The force -grad V, which is the temperature times the score grad log p.
+    /// Returns the force -grad V, which is the temperature times the score grad log p.
     pub fn force(&self, x: DVec2, sigma: f64) -> DVec2 {
         -self.potential_and_gradient(x, sigma).1
     }
 
-    /// Whether `sigma` changes the field: only then can the noise schedule anneal it.
+    /// Returns whether `sigma` changes the field: only then can the noise schedule anneal it.
     pub fn has_smoothed_score(&self) -> bool {
         matches!(self, Field::GaussianMixture(_) | Field::Image(_))
     }
@@ -133,7 +133,7 @@ impl Field {
         }
     }
 
-    /// Whether the kind reads a table from the field data buffer (`field_data`).
+    /// Returns whether the kind reads a table from the field data buffer (`field_data`).
     pub fn has_data(&self) -> bool {
         matches!(self, Field::Image(_))
     }
@@ -146,7 +146,7 @@ impl Field {
         }
     }
 
-    /// The field data for noise level `sigma`: the image's table of log densities.
+    /// Returns the field data for noise level `sigma`: the image's table of log densities.
     pub fn gpu_data(&self, sigma: f64) -> Option<Vec<f32>> {
         match self {
             Field::Image(f) => Some(f.gpu_data(sigma).log_density.clone()),
@@ -178,7 +178,8 @@ impl Field {
         }
     }
 
-    /// A point near the mass of the density: the start of the noise schedule's Gaussian.
+    /// Returns a point near the mass of the density: the start of the noise schedule's
+    /// Gaussian.
     pub fn centre(&self) -> DVec2 {
         match self {
             Field::GaussianMixture(f) => f.centre(),

@@ -87,7 +87,7 @@ impl Integrator {
     }
 }
 
-/// Where the particles start.
+/// Initial distribution of the particles.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InitialDistribution {
     Gaussian { mean: DVec2, std: DVec2 },
@@ -125,8 +125,8 @@ pub enum SamplerError {
 }
 
 impl SamplerError {
-    /// Whether the user can fix the error by changing the input (exit code 2), rather
-    /// than a failure of the run.
+    /// Returns whether the user can fix the error by changing the input (exit code 2),
+    /// rather than a failure of the run.
     pub fn is_invalid_input(&self) -> bool {
         match self {
             SamplerError::ParticleCount(_)
@@ -164,7 +164,7 @@ pub struct SamplerSetup {
 }
 
 impl SamplerSetup {
-    /// The setup a validated scene describes.
+    /// Builds the setup that a validated scene describes.
     pub fn from_config(config: &crate::scene::RunConfig) -> Self {
         SamplerSetup {
             field: config.field.clone(),
@@ -181,7 +181,7 @@ impl SamplerSetup {
     }
 }
 
-/// What happened during one level of the schedule.
+/// Report of one level of the schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelReport {
     pub level: usize,
@@ -253,7 +253,7 @@ pub fn initial_position(init: &InitialDistribution, seed: u64, index: u32) -> DV
     }
 }
 
-/// The largest particle count one buffer may hold on this device.
+/// Returns the largest particle count one buffer may hold on this device.
 pub fn max_particles_per_buffer(limits: &wgpu::Limits) -> u32 {
     let bytes = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
     let particles = (bytes / POSITION_BYTES).min(u64::from(u32::MAX));
@@ -486,7 +486,7 @@ impl ParticleSystem {
     }
 
     /// Writes the field's rows for the level that contains `step`. Takes effect at the
-    /// next submission, so a submission never holds steps of two levels.
+    /// next submission, so a submission never contains steps of two levels.
     fn write_field_params(&self, ctx: &GpuContext, step: u32) {
         let schedule = &self.setup.schedule;
         let sigma = schedule.levels[schedule.level_of(step)].sigma;
@@ -495,7 +495,7 @@ impl ParticleSystem {
 
     /// Replaces the field's parameters in place. The field must compile to the same
     /// shader (same kind, and for expressions the same text), because the shader is part
-    /// of the pipeline; otherwise build a new system.
+    /// of the pipeline. Otherwise build a new system.
     pub fn set_field(&mut self, ctx: &GpuContext, field: Field) -> Result<(), SamplerError> {
         if !field.same_shader(&self.setup.field) {
             return Err(SamplerError::ShaderChanged(field.kind_name()));
@@ -674,7 +674,7 @@ impl ParticleSystem {
     /// Records up to `max_steps` steps from the current one into `encoder`, in blocks of at
     /// most `steps_per_dispatch`, and returns how many it recorded. The steps stop at the
     /// end of the current level, because the field parameters written here are that
-    /// level's; call again (in a new submission) for the next level. Past the end of the
+    /// level's. Call again, in a new submission, for the next level. Past the end of the
     /// schedule, the last Langevin level goes on with fresh noise, as a window needs.
     ///
     /// Writes the dispatch slots and field parameters, so the encoder must be submitted

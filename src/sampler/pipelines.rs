@@ -86,8 +86,8 @@ fn entry_point(integrator: Integrator) -> &'static str {
     }
 }
 
-/// The full WGSL of the step stage of `integrator` for `field`; `tamed` selects ULA's
-/// tamed drift.
+/// Composes the full WGSL of the step stage of `integrator` for `field`. `tamed` selects
+/// ULA's tamed drift.
 pub fn step_shader_source(field: &Field, integrator: Integrator, tamed: bool, options: ShaderOptions) -> String {
     let stage = match integrator {
         Integrator::Ula => ULA_WGSL,
@@ -99,7 +99,7 @@ pub fn step_shader_source(field: &Field, integrator: Integrator, tamed: bool, op
     shader::compose_stage(&body, Some(field), options)
 }
 
-/// A bind group layout entry for a buffer.
+/// Returns a bind group layout entry for a buffer.
 pub fn buffer_layout_entry(
     binding: u32,
     ty: wgpu::BufferBindingType,
