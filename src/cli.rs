@@ -310,6 +310,11 @@ pub struct ViewArgs {
     /// With --frames: write the last frame, the whole window with its panel, to this PNG.
     #[arg(long, requires = "frames")]
     pub screenshot: Option<PathBuf>,
+
+    /// For tests: destroys the GPU device after this many frames, so a test can check that
+    /// a lost device ends the window with an error instead of a hang or a panic.
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub lose_device_after: Option<u32>,
 }
 
 /// Parses a count such as 1000000, 1_000_000, 1e6, 2.5M or 10k.

@@ -55,7 +55,10 @@ pub enum GpuError {
     OutOfMemory { context: String, message: String },
     #[error("GPU error while {context}: {message}")]
     Validation { context: String, message: String },
-    #[error("the GPU device was lost while {context}: {message}")]
+    #[error(
+        "the GPU device was lost while {context} ({message}); the driver may have reset it: run \
+         again, and if it recurs, try fewer particles or another --backend"
+    )]
     DeviceLost { context: String, message: String },
     #[error("waiting for the GPU failed while {context}: {message}")]
     Wait { context: String, message: String },
@@ -124,7 +127,11 @@ impl GpuContext {
         let lost = Arc::clone(&record);
         device.set_device_lost_callback(move |reason, message| {
             if let Ok(mut record) = lost.lock() {
-                record.lost = Some(format!("{reason:?}: {message}"));
+                record.lost = Some(if message.is_empty() {
+                    format!("{reason:?}")
+                } else {
+                    format!("{reason:?}: {message}")
+                });
             }
         });
 

@@ -209,3 +209,29 @@ fn view_without_display_says_so() {
     assert!(stderr.contains("xvfb-run"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn window_reports_a_lost_device() {
+    let mut command = match windowed_command() {
+        Ok(command) => command,
+        Err(reason) => return not_run(&reason),
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("never.png");
+    // The hidden --lose-device-after destroys the device after 5 frames, as a driver reset
+    // would. The window must then close with exit code 1, a message and no screenshot.
+    let assert = command
+        .args(["view", "--particles", "50k", "--size", "640x480", "--frames", "30", "--screenshot"])
+        .arg(&path)
+        .args(["--lose-device-after", "5"])
+        .timeout(Duration::from_secs(600))
+        .assert();
+    let output = assert.get_output();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    println!("{stderr}");
+    assert_eq!(output.status.code(), Some(1), "exit status with a lost device:\n{stderr}");
+    assert!(stderr.contains("the GPU device was lost"), "no device-lost message in:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!path.exists(), "a screenshot was written after the device was lost");
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0, "a file was left behind");
+}

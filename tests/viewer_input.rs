@@ -161,6 +161,28 @@ impl XClient {
         std::thread::sleep(Duration::from_millis(20));
     }
 
+    /// Resizes the window as a window manager or the user would.
+    fn resize(&self, window: c_ulong, width: c_uint, height: c_uint) {
+        // SAFETY: the display is open and `window` is one of its windows.
+        unsafe {
+            (self.xlib.XResizeWindow)(self.display, window, width, height);
+            (self.xlib.XSync)(self.display, 0);
+        }
+    }
+
+    /// Unmaps the window (what minimising does to it) or maps it again.
+    fn set_mapped(&self, window: c_ulong, mapped: bool) {
+        // SAFETY: the display is open and `window` is one of its windows.
+        unsafe {
+            if mapped {
+                (self.xlib.XMapWindow)(self.display, window);
+            } else {
+                (self.xlib.XUnmapWindow)(self.display, window);
+            }
+            (self.xlib.XSync)(self.display, 0);
+        }
+    }
+
     /// Presses (`down`) or releases a pointer button: 1 is the left button, 4 the wheel up.
     fn button(&self, button: c_uint, down: bool) {
         // SAFETY: the display is open.
@@ -183,6 +205,7 @@ impl Drop for XClient {
 /// What one screenshot records.
 #[derive(Debug)]
 struct Shot {
+    size: [u32; 2],
     view: [f64; 4],
     area: [f64; 4],
     step: u32,
@@ -202,6 +225,7 @@ impl Shot {
             values.try_into().unwrap()
         };
         Shot {
+            size: [reader.info().width, reader.info().height],
             view: numbers("scoreforce:view"),
             area: numbers("scoreforce:density_area"),
             step: text("scoreforce:step").parse().unwrap(),
@@ -358,6 +382,30 @@ fn window_follows_keys_and_mouse() {
     x.key("a");
     let arrows_off = viewer.screenshot(&x);
     assert_eq!(arrows_off.overlays, "contours");
+
+    // A resized window keeps the centre and the scale of the view, and its density area
+    // fills what the panel leaves.
+    x.resize(window, 900, 600);
+    std::thread::sleep(Duration::from_millis(500));
+    let resized = viewer.screenshot(&x);
+    println!("resized {resized:?}");
+    assert_eq!(resized.size, [900, 600]);
+    assert_eq!(resized.area, [300.0, 0.0, 600.0, 600.0]);
+    assert!((resized.centre() - arrows_off.centre()).length() < 1e-9, "the centre moved on resize");
+    assert!(close(resized.world_per_pixel(), arrows_off.world_per_pixel(), 1e-12));
+
+    // Unmapped, as when minimised, and mapped again, the window goes on drawing.
+    x.set_mapped(window, false);
+    std::thread::sleep(Duration::from_secs(1));
+    x.set_mapped(window, true);
+    std::thread::sleep(Duration::from_millis(500));
+    x.focus(window);
+    x.key("space");
+    std::thread::sleep(Duration::from_secs(1));
+    let restored = viewer.screenshot(&x);
+    println!("restored {restored:?}");
+    assert_eq!(restored.size, [900, 600]);
+    assert!(restored.step > resized.step, "the sampler did not resume after the window came back");
     x.key("Escape");
     let deadline = Instant::now() + WAIT;
     let status = loop {

@@ -38,6 +38,7 @@ pub(crate) fn run(args: &ViewArgs, backend: BackendChoice) -> Result<()> {
         layers: scoreforce::overlay::OverlayLayers { arrows: args.arrows, contours: args.contours },
         frames: args.frames,
         screenshot: args.screenshot.clone(),
+        lose_device_after: args.lose_device_after,
         png_text,
     };
     let summary = viewer::run(options).context("running the window")?;

@@ -83,6 +83,8 @@ pub struct ViewerOptions {
     pub screenshot: Option<PathBuf>,
     /// Metadata written into every screenshot.
     pub png_text: PngText,
+    /// For tests: frames after which the GPU device is destroyed.
+    pub lose_device_after: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]

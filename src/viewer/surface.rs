@@ -124,6 +124,8 @@ impl WindowSurface {
                     self.configure(ctx, self.size())?;
                 }
                 wgpu::CurrentSurfaceTexture::Validation => {
+                    // A lost device shows up here first, and its callback runs on the next poll.
+                    let _ = ctx.device.poll(wgpu::PollType::Poll);
                     ctx.check("acquiring a frame of the window surface")?;
                     return Err(ViewerError::Surface("acquiring a frame failed validation".into()));
                 }

@@ -255,6 +255,10 @@ impl Session {
 
     /// Draws one frame: see the module documentation of `viewer` for its steps.
     pub(super) fn frame(&mut self) -> Result<Flow, ViewerError> {
+        if self.options.lose_device_after == Some(self.frames_drawn) {
+            log::warn!("destroying the GPU device after {} frames, as --lose-device-after asks", self.frames_drawn);
+            self.ctx.device.destroy();
+        }
         let frame = match self.surface.acquire(&self.ctx)? {
             Acquired::Frame(frame) => frame,
             Acquired::Skip => return Ok(Flow::Continue),
