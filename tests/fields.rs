@@ -11,14 +11,24 @@ use scoreforce::scene::{PRESETS, Scene};
 
 /// Each preset's field with the view it is drawn in, plus noise levels to test at.
 fn cases() -> Vec<(String, Field, [f64; 4], Vec<f64>)> {
-    PRESETS
+    let mut cases: Vec<_> = PRESETS
         .iter()
         .map(|(name, _)| {
             let config = Scene::preset(name).unwrap().validate().unwrap();
             let sigmas = if config.field.has_smoothed_score() { vec![0.0, 0.3, 3.0] } else { vec![0.0] };
             (name.to_string(), config.field, config.view.to_array(), sigmas)
         })
-        .collect()
+        .collect();
+
+    // The window's sliders can set a mixture weight to zero. The shader still loops over
+    // that component, the first one included, which must then add nothing.
+    let config = Scene::preset("gmm8-ring").unwrap().validate().unwrap();
+    let Field::GaussianMixture(mut mixture) = config.field else { panic!("gmm8-ring is not a mixture") };
+    mixture.components[0].weight = 0.0;
+    mixture.components[5].weight = 0.0;
+    let view = config.view.to_array();
+    cases.push(("gmm8-ring with two zero weights".into(), Field::GaussianMixture(mixture), view, vec![0.0, 0.3]));
+    cases
 }
 
 fn random_points(rect: [f64; 4], count: usize, seed: u64) -> Vec<DVec2> {

@@ -5,17 +5,18 @@
 // divisions or logarithms per component.
 //
 // The rows are in base-2 logarithms, which saves exp2 the multiply that exp needs:
+// The composition defines MIXTURE_COMPONENTS = K, the loop's bound. lavapipe compiles the
+// shader again at every dispatch for a bound read from the uniform buffer.
 // rows[0].x       = K
 // rows[1 + 2k]    = (log2 of w_k / (2 pi sqrt(det S_k)), mean x, mean y, 0)
 // rows[2 + 2k]    = (Q_xx, Q_xy, Q_yy, 0), Q = log2(e) S_k^-1, S_k = Sigma_k + sigma^2 I
 
 // Returns (V, force x, force y) with a running log-sum-exp over components: one exp2 each.
 fn mixture_eval(x: vec2<f32>) -> vec3<f32> {
-    let count = u32(field_params.rows[0].x);
     var max_log = -3.0e38;
     var total = 0.0;
     var force = vec2<f32>(0.0);
-    for (var k = 0u; k < count; k += 1u) {
+    for (var k = 0u; k < MIXTURE_COMPONENTS; k += 1u) {
         let head = field_params.rows[1u + 2u * k];
         let scaled_inverse = field_params.rows[2u + 2u * k].xyz;
         let d = x - head.yz;

@@ -158,7 +158,7 @@ impl Field {
     /// `shaders/fields/`, or the text generated for an expression.
     pub fn wgsl(&self) -> Cow<'static, str> {
         let file = match self {
-            Field::GaussianMixture(_) => include_str!("../../shaders/fields/gaussian_mixture.wgsl"),
+            Field::GaussianMixture(f) => return Cow::Owned(f.wgsl()),
             Field::MuellerBrown(_) => include_str!("../../shaders/fields/mueller_brown.wgsl"),
             Field::DoubleWell(_) => include_str!("../../shaders/fields/double_well.wgsl"),
             Field::Banana(_) => include_str!("../../shaders/fields/banana.wgsl"),
@@ -169,13 +169,11 @@ impl Field {
         Cow::Borrowed(file)
     }
 
-    /// Returns whether `other` runs with the same WGSL (the same kind and, for expressions,
-    /// the same text), so that a pipeline built for `self` can take `other`'s rows.
+    /// Returns whether `other` runs with the same WGSL (the same kind and, for expressions
+    /// and mixtures, the same text), so that a pipeline built for `self` can take `other`'s
+    /// rows.
     pub fn same_shader(&self, other: &Field) -> bool {
-        match (self, other) {
-            (Field::Expression(a), Field::Expression(b)) => a.wgsl() == b.wgsl(),
-            _ => self.kind_name() == other.kind_name(),
-        }
+        self.wgsl() == other.wgsl()
     }
 
     /// Returns a point near the mass of the density: the start of the noise schedule's
