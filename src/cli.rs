@@ -104,7 +104,8 @@ pub struct SceneArgs {
     pub scene: Option<PathBuf>,
 
     /// Built-in preset to start from when no scene file is given: gmm8-ring (default),
-    /// mueller-brown, double-well, banana or ring. `scoreforce fields` lists them.
+    /// mueller-brown, double-well, banana, ring or score-ring. `scoreforce fields` lists
+    /// them.
     #[arg(long, conflicts_with = "scene")]
     pub field: Option<String>,
 

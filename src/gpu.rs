@@ -414,9 +414,45 @@ pub fn request_adapter(
         log::debug!("request_adapter: {e}");
         GpuError::NoAdapter {
             tried: backend_names(choice.backends()),
-            hint: INSTALL_HINT,
+            hint: no_adapter_hint(choice),
         }
     })
+}
+
+/// Returns the hint for what to do when no adapter was found for `choice`.
+fn no_adapter_hint(choice: BackendChoice) -> &'static str {
+    match choice {
+        BackendChoice::Metal if !cfg!(target_vendor = "apple") => {
+            "Metal runs on macOS and iOS only; use --backend auto, vulkan or gl here."
+        }
+        BackendChoice::Dx12 if !cfg!(windows) => "DX12 runs on Windows only; use --backend auto, vulkan or gl here.",
+        _ => INSTALL_HINT,
+    }
+}
+
+/// Names `WGPU_BACKEND` accepts, as wgpu reads them.
+const BACKEND_VARIABLE_NAMES: [&str; 10] =
+    ["vulkan", "vk", "dx12", "d3d12", "metal", "mtl", "opengl", "gles", "gl", "webgpu"];
+
+/// Checks the `WGPU_BACKEND` variable that `--backend auto` honours. wgpu skips names it
+/// does not know, so a typo would otherwise end in "no adapter found" with no backend tried.
+pub fn check_backend_variable() -> Result<(), String> {
+    let Ok(value) = std::env::var("WGPU_BACKEND") else {
+        return Ok(());
+    };
+    let unknown: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !BACKEND_VARIABLE_NAMES.contains(&name.to_lowercase().as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid WGPU_BACKEND={value:?}: unknown backend {}; set it to vulkan, metal, dx12 or \
+         gl (or a comma-separated list of them), or unset it",
+        unknown.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+    ))
 }
 
 fn backend_names(backends: wgpu::Backends) -> String {

@@ -19,6 +19,7 @@ use scoreforce::bench::BenchError;
 use scoreforce::density::DensityError;
 use scoreforce::density::export::ExportError;
 use scoreforce::field::FieldError;
+use scoreforce::gpu::BackendChoice;
 use scoreforce::sampler::SamplerError;
 use scoreforce::scene::SceneError;
 use scoreforce::schedule::ScheduleError;
@@ -51,6 +52,15 @@ fn main() -> ExitCode {
     });
     if let Err(error) = handler {
         warn!("Ctrl-C will end the process without cleanup: {error}");
+    }
+
+    let uses_gpu = !matches!(cli.command, Command::Fields);
+    if uses_gpu
+        && cli.backend == BackendChoice::Auto
+        && let Err(message) = scoreforce::gpu::check_backend_variable()
+    {
+        eprintln!("Error: {message}");
+        return ExitCode::from(EXIT_INVALID_INPUT);
     }
 
     let result = match &cli.command {

@@ -81,6 +81,64 @@ pub enum SceneError {
     Schedule(#[from] ScheduleError),
     #[error("invalid `{key}`: {message}")]
     Invalid { key: String, message: String },
+    /// An invalid value of a scene file, with where the file sets it.
+    #[error("{error} (in `{}`{})", path.display(), line.map_or(String::new(), |l| format!(", line {l}")))]
+    InFile {
+        path: PathBuf,
+        line: Option<usize>,
+        error: Box<SceneError>,
+    },
+}
+
+impl SceneError {
+    /// Returns the key path of an invalid value, such as `field.components[2].weight`.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            SceneError::Invalid { key, .. } => Some(key),
+            SceneError::Field(error) => Some(&error.key),
+            SceneError::Schedule(error) => Some(error.key),
+            SceneError::InFile { error, .. } => error.key(),
+            _ => None,
+        }
+    }
+
+    /// Names the scene file `path` (whose text is `text`) in an invalid-value error, with
+    /// the line that sets the key where the file sets it.
+    pub fn in_file(self, path: &Path, text: &str) -> SceneError {
+        if self.key().is_none() || matches!(self, SceneError::InFile { .. }) {
+            return self;
+        }
+        let line = self.key().and_then(|key| line_of_key(text, key));
+        SceneError::InFile { path: path.to_path_buf(), line, error: Box::new(self) }
+    }
+}
+
+/// Returns the line (from 1) on which the TOML `text` sets the key path `key`, written as
+/// in errors: table keys joined by dots, array elements as `[index]`.
+pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let mut span = root.span();
+    let mut value: Option<&toml::Spanned<toml::de::DeValue<'_>>> = None;
+    for part in key.split('.') {
+        let (name, indices) = match part.find('[') {
+            Some(open) => (&part[..open], &part[open..]),
+            None => (part, ""),
+        };
+        let table = match value {
+            None => root.get_ref(),
+            Some(spanned) => spanned.get_ref().as_table()?,
+        };
+        let entry = table.iter().find(|(k, _)| k.get_ref().as_ref() == name).map(|(_, v)| v)?;
+        span = entry.span();
+        value = Some(entry);
+        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+            let index: usize = index.parse().ok()?;
+            let element = value?.get_ref().get(index)?;
+            span = element.span();
+            value = Some(element);
+        }
+    }
+    Some(text[..span.start.min(text.len())].matches('\n').count() + 1)
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> SceneError {
@@ -386,6 +444,19 @@ impl Scene {
         toml::to_string(self).unwrap_or_else(|e| format!("# scene could not be written: {e}\n"))
     }
 
+    /// Returns the scene as TOML with the image path made absolute, for the metadata of
+    /// pictures, so that `--from-png` finds the same file from any folder.
+    pub fn to_recorded_toml(&self) -> String {
+        let mut scene = self.clone();
+        if let Some(image) = &scene.field.image
+            && image.as_os_str() != BUILTIN_SCORE_RING_NAME
+            && let Ok(absolute) = std::path::absolute(image)
+        {
+            scene.field.image = Some(absolute);
+        }
+        scene.to_toml()
+    }
+
     /// Checks every value and builds the field, schedule and view.
     pub fn validate(&self) -> Result<RunConfig, SceneError> {
         let field = self.field.build()?;
@@ -532,7 +603,9 @@ impl ScheduleSpec {
                         "schedule.kind",
                         format!(
                             "the noise schedule needs a field with an exact smoothed score \
-                             (gaussian-mixture); {} has none, so use kind = \"temperature\"",
+                             (gaussian-mixture or image); {} has none, so use the temperature \
+                             schedule (--schedule temperature, or kind = \"temperature\" in \
+                             the scene file)",
                             field.kind_name()
                         ),
                     ));

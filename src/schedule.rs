@@ -277,7 +277,7 @@ fn check_levels(levels: u32, total_steps: u32) -> Result<(), ScheduleError> {
             "schedule.levels",
             format!(
                 "{levels} levels need at least {levels} steps, but {total_steps} were requested; \
-                 raise the steps or lower the levels"
+                 raise --steps or lower `levels` in the scene's [schedule] table"
             ),
         ));
     }

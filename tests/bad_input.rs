@@ -72,6 +72,9 @@ fn cases() -> Vec<Case> {
         .map(|k| format!("[[field.components]]\nmean = [{k}.0, 0.0]\nstd = 1.0\n"))
         .collect();
     let positions: Vec<u8> = [0.5f32; 8].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let with_nan: Vec<u8> =
+        [0.5f32, 0.5, 0.5, f32::NAN, 0.5, 0.5].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let with_infinity: Vec<u8> = [1e300f64, 0.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     vec![
         // Scene files.
         scene_case("[field]\nkind = \"mueller-brown\"\nscael = 0.2\n", "unknown field `scael`"),
@@ -81,12 +84,21 @@ fn cases() -> Vec<Case> {
         scene_case("[field]\nkind = \"spiral\"\n", "unknown kind `spiral`"),
         scene_case("[field]\nkind = \"mueller-brown\"\nradius = 2.0\n", "`radius` is not a parameter of kind mueller-brown"),
         scene_case("[field]\nkind = \"mueller-brown\"\nscale = nan\n", "invalid `field.scale`: NaN"),
+        scene_case("[field]\nkind = \"mueller-brown\"\nscale = nan\n", "scene.toml`, line 3)"),
         scene_case("[field]\nkind = \"ring\"\n[sampler]\nstep_size = inf\n", "invalid `sampler.step_size`: inf"),
         scene_case("[field]\nkind = \"ring\"\n[sampler]\nstep_size = -0.1\n", "invalid `sampler.step_size`: -0.1"),
         scene_case(&mixture_with("mean = [0.0, 0.0]\ncovariance = [[1.0, 2.0], [2.0, 1.0]]"), "is not positive definite"),
         scene_case(&mixture_with("mean = [0.0, 0.0]\ncovariance = [[1.0, 0.2], [0.1, 1.0]]"), "is not symmetric"),
         scene_case(&mixture_with("weight = 0.0\nmean = [0.0, 0.0]\nstd = 1.0"), "the weights sum to 0"),
         scene_case(&mixture_with("weight = -1.0\nmean = [0.0, 0.0]\nstd = 1.0"), "must be finite and not negative"),
+        scene_case(
+            &format!("{}[[field.components]]\nweight = -1.0\nmean = [1.0, 0.0]\nstd = 1.0\n", mixture_with("mean = [0.0, 0.0]\nstd = 1.0")),
+            "invalid `field.components[1].weight`: weight -1 must be finite and not negative (in ",
+        ),
+        scene_case(
+            &format!("{}[[field.components]]\nweight = -1.0\nmean = [1.0, 0.0]\nstd = 1.0\n", mixture_with("mean = [0.0, 0.0]\nstd = 1.0")),
+            "scene.toml`, line 7)",
+        ),
         scene_case(&mixture_with("mean = [0.0, 0.0]\nstd = 1.0\ncovariance = [[1.0, 0.0], [0.0, 1.0]]"), "not both"),
         scene_case(&mixture_with("mean = [0.0, 0.0]"), "missing `std` (isotropic) or `covariance`"),
         scene_case(&mixture_with("mean = [0.0, 0.0]\nstd = 0.0"), "invalid `field.components[0].std`"),
@@ -130,6 +142,11 @@ fn cases() -> Vec<Case> {
         args_case(&["render", "--max-diverged", "-1", "--out", "{dir}/out.png"], 2, "is not a fraction"),
         args_case(&["render", "--backend", "metal", "--out", "{dir}/out.png"], 1, "no GPU adapter found (backends tried: metal)"),
         args_case(&["bench", "--repeats", "0"], 2, "0 repeats"),
+        args_case(&["render", "--friction", "2", "--out", "{dir}/out.png"], 2, "friction applies to the underdamped integrator only"),
+        args_case(&["render", "--out", "{dir}/out.npy"], 2, "ends in .npy, but this command writes a PNG picture"),
+        args_case(&["sample", "--out", "{dir}/out.png"], 2, "ends in .png, but this command writes a NumPy .npy array"),
+        args_case(&["render", "--out", "{dir}/no/such/folder/out.png"], 2, "folder/out.png`: the folder"),
+        args_case(&["render", "--field", "double-well", "--schedule", "noise", "--out", "{dir}/out.png"], 2, "--schedule temperature"),
         args_case(&["bench", "--field", "nope"], 2, "unknown field preset `nope`"),
         args_case(&["bench", "--steps-per-dispatch", "0"], 2, "invalid `steps_per_dispatch`"),
         // Particle files for --init.
@@ -137,6 +154,9 @@ fn cases() -> Vec<Case> {
         init_case(npy_bytes("<i4", "(4, 2)", &[0; 32]), "expected float32"),
         init_case(npy_bytes("<f4", "(4, 3)", &positions), "expected (N, 2)"),
         init_case(npy_bytes("<f4", "(1000000000, 2)", &positions), "truncated"),
+        init_case(npy_bytes("<f4", "(3, 2)", &with_nan), "the first is row 1 = (0.5, NaN)"),
+        init_case(npy_bytes("<f8", "(1, 2)", &with_infinity), "the first is row 0 = (inf, 0)"),
+        init_case(npy_bytes("<f4", "(0, 2)", &[]), "it has no rows"),
         args_case(&["render", "--init", "{dir}/absent.npy", "--out", "{dir}/out.png"], 2, "cannot read"),
     ]
 }
@@ -164,6 +184,36 @@ fn bad_input_table() {
             .collect();
         assert!(left.is_empty(), "{args:?} left {left:?}");
     }
+}
+
+#[test]
+fn unknown_backend_variable_is_invalid_input() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("out.png");
+    let output = scoreforce().args(["render", "--out"]).arg(&out).env("WGPU_BACKEND", "bogus").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("invalid WGPU_BACKEND=\"bogus\": unknown backend `bogus`"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn divergence_in_first_step_points_at_the_potential() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("out.png");
+    // sqrt(x) has no value left of x = 0, where half of the uniform start lies.
+    let output = scoreforce()
+        .args(["render", "--potential", "sqrt(x) + y^2", "--particles", "10000", "--steps", "20", "--tamed"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the first in step 1,"), "{stderr}");
+    assert!(stderr.contains("check the potential over the initial positions"), "{stderr}");
+    assert!(!stderr.contains("or --tamed"), "--tamed is suggested although it is set:\n{stderr}");
+    assert!(!out.exists());
 }
 
 #[test]

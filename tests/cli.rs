@@ -312,6 +312,35 @@ fn figure_reproduces_from_png_metadata() {
 }
 
 #[test]
+fn from_png_finds_relative_inputs_from_another_folder() {
+    let folder = tempfile::tempdir().unwrap();
+    let inner = folder.path().join("inner");
+    std::fs::create_dir(&inner).unwrap();
+    // A 16 x 16 picture, bright on its left half, and saved start positions.
+    let rgba: Vec<u8> = (0..16 * 16).flat_map(|i| if i % 16 < 8 { [255; 4] } else { [0, 0, 0, 255] }).collect();
+    scoreforce::density::export::write_png(&folder.path().join("half.png"), 16, 16, &rgba, &Vec::new(), None).unwrap();
+    scoreforce()
+        .current_dir(folder.path())
+        .args(["sample", "--field", "ring", "--particles", "5000", "--steps", "5", "--out", "start.npy"])
+        .assert()
+        .success();
+    scoreforce()
+        .current_dir(folder.path())
+        .args(["render", "--image", "half.png", "--init", "start.npy", "--steps", "30", "--size", "48x48"])
+        .args(["--out", "first.png"])
+        .assert()
+        .success();
+
+    // Run again from another folder, where the relative names point nowhere.
+    scoreforce()
+        .current_dir(&inner)
+        .args(["render", "--from-png", "../first.png", "--out", "again.png"])
+        .assert()
+        .success();
+    assert_eq!(decode_rgba(&inner.join("again.png")), decode_rgba(&folder.path().join("first.png")));
+}
+
+#[test]
 fn transparent_background_leaves_empty_pixels_clear() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("clear.png");

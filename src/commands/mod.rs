@@ -18,7 +18,7 @@ use log::{info, warn};
 use crate::cli::{PictureArgs, SceneArgs};
 use scoreforce::density::export;
 use scoreforce::gpu::GpuContext;
-use scoreforce::sampler::{InitialDistribution, LevelReport, ParticleSystem, SamplerSetup};
+use scoreforce::sampler::{InitialDistribution, Integrator, LevelReport, ParticleSystem, SamplerSetup};
 use scoreforce::scene::{self, RunConfig, Scene, SceneError};
 
 /// Set by the Ctrl-C handler; runs stop before their next submission.
@@ -56,6 +56,17 @@ pub(crate) fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>, bas
         sampler.integrator = integrator;
     }
     if let Some(friction) = args.friction {
+        if sampler.integrator != Integrator::Underdamped {
+            return Err(SceneError::Invalid {
+                key: "--friction".into(),
+                message: format!(
+                    "friction applies to the underdamped integrator only, not {}; add \
+                     --integrator underdamped or drop --friction",
+                    sampler.integrator.name()
+                ),
+            }
+            .into());
+        }
         sampler.friction = friction;
     }
     if args.tamed {
@@ -106,6 +117,10 @@ pub(crate) fn prepare_from(
     base: Option<Scene>,
     init: Option<&std::path::Path>,
 ) -> Result<RunConfig> {
+    let scene_file = match (&base, &args.potential, &args.image) {
+        (None, None, None) => args.scene.as_deref(),
+        _ => None,
+    };
     let mut scene = resolve_scene(args, picture, base)?;
     let initial_positions = match init {
         Some(path) => {
@@ -129,7 +144,13 @@ pub(crate) fn prepare_from(
         }
         None => None,
     };
-    let mut config = scene.validate()?;
+    let mut config = scene.validate().map_err(|error| {
+        // Errors about a value of the scene file also name the file and the line.
+        match scene_file.and_then(|path| std::fs::read_to_string(path).ok().map(|text| (path, text))) {
+            Some((path, text)) => error.in_file(path, &text),
+            None => error,
+        }
+    })?;
     if let Some(positions) = initial_positions {
         config.init = InitialDistribution::Positions(positions);
     }
@@ -196,13 +217,19 @@ pub(crate) fn report_levels(system: &ParticleSystem, reports: &[LevelReport]) {
         }
         if report.diverged > 0 {
             warn!(
-                "{} particles became non-finite at level {} ({}), first at step {}; they are \
+                "{} particles became non-finite at level {} ({}), the first in step {}; they are \
                  left out of the density. A smaller --step-size or --tamed avoids this",
                 report.diverged,
                 report.level,
                 level.label(),
-                report.first_diverged_step.unwrap_or(level.first_step)
+                report.first_diverged_step.unwrap_or(level.first_step) + 1
             );
         }
     }
+}
+
+/// Returns the command line of this run, quoted so that a shell can run it again.
+pub(crate) fn command_line() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    shlex::try_join(args.iter().map(String::as_str)).unwrap_or_else(|_| args.join(" "))
 }

@@ -37,12 +37,14 @@ pub(crate) fn run(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
         options.dpi = Some(dpi);
     }
     if let Some(init) = &args.scene.init {
-        options.init = Some(init.clone());
+        // Recorded absolute, so that --from-png finds the file from any folder.
+        options.init = Some(std::path::absolute(init).unwrap_or_else(|_| init.clone()));
     }
     check_render_options(&options)?;
 
     let mut config = prepare_from(&args.scene, Some(&args.picture), base, options.init.as_deref())?;
     config.style.background = options.background().as_floats();
+    export::check_extension(&args.out, "png", "a PNG picture")?;
     export::check_writable(&args.out)?;
     let ctx = GpuContext::new(backend)?;
     check_picture_size(&ctx.limits(), config.width, config.height)?;
@@ -159,7 +161,12 @@ fn render_filmstrip(
         let overlay = overlay_request(config, options, schedule.levels[level].sigma);
         let picture =
             render_picture(ctx, &system, config.view, config.width, config.height, config.style, overlay)?;
-        pictures.push((picture.rgba, schedule.levels[level].label()));
+        // Panels of a single-level schedule share its label, so they also name the step.
+        let label = match schedule.levels.len() {
+            1 => format!("{}, step {step}", schedule.levels[level].label()),
+            _ => schedule.levels[level].label(),
+        };
+        pictures.push((picture.rgba, label));
     }
     let canvas = figure::filmstrip(&pictures, config.width, config.height, options.background());
     Ok((system, canvas))
@@ -168,8 +175,8 @@ fn render_filmstrip(
 fn png_metadata(config: &RunConfig, ctx: &GpuContext) -> export::PngText {
     vec![
         ("Software".into(), format!("scoreforce {}", env!("CARGO_PKG_VERSION"))),
-        ("scoreforce:command".into(), std::env::args().collect::<Vec<_>>().join(" ")),
-        ("scoreforce:scene".into(), config.scene.to_toml()),
+        ("scoreforce:command".into(), super::command_line()),
+        ("scoreforce:scene".into(), config.scene.to_recorded_toml()),
         ("scoreforce:seed".into(), config.seed.to_string()),
         ("scoreforce:adapter".into(), ctx.adapter_summary()),
     ]

@@ -9,6 +9,7 @@ use scoreforce::gpu::{BackendChoice, GpuContext};
 
 pub(crate) fn run(args: &SampleArgs, backend: BackendChoice) -> Result<()> {
     let config = prepare(&args.scene, None)?;
+    export::check_extension(&args.out, "npy", "a NumPy .npy array")?;
     export::check_writable(&args.out)?;
     let ctx = GpuContext::new(backend)?;
     let (system, _) = sample(&ctx, &config)?;

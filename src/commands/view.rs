@@ -16,6 +16,7 @@ pub(crate) fn run(args: &ViewArgs, backend: BackendChoice) -> Result<()> {
     let picture = PictureArgs { size: None, view: args.view, colormap: args.colormap, scale: args.scale };
     let config = prepare(&args.scene, Some(&picture))?;
     if let Some(path) = &args.screenshot {
+        export::check_extension(path, "png", "a PNG picture")?;
         export::check_writable(path)?;
     }
     let name = match (&args.scene.scene, &args.scene.field) {
@@ -25,8 +26,8 @@ pub(crate) fn run(args: &ViewArgs, backend: BackendChoice) -> Result<()> {
     };
     let png_text = vec![
         ("Software".into(), format!("scoreforce {}", env!("CARGO_PKG_VERSION"))),
-        ("scoreforce:command".into(), std::env::args().collect::<Vec<_>>().join(" ")),
-        ("scoreforce:scene".into(), config.scene.to_toml()),
+        ("scoreforce:command".into(), super::command_line()),
+        ("scoreforce:scene".into(), config.scene.to_recorded_toml()),
         ("scoreforce:seed".into(), config.seed.to_string()),
     ];
     let options = ViewerOptions {

@@ -28,6 +28,27 @@ pub enum ExportError {
     InvalidNpy { path: PathBuf, message: String },
     #[error("invalid PNG `{path}`: {message}")]
     InvalidPng { path: PathBuf, message: String },
+    #[error("`{path}` ends in .{found}, but this command writes {content}; name it with .{expected}")]
+    WrongExtension {
+        path: PathBuf,
+        found: String,
+        expected: &'static str,
+        content: &'static str,
+    },
+}
+
+/// Checks that an output path has the extension `expected` (in any case) or none, so that
+/// a picture is never written under a .npy name. `content` names what the file holds.
+pub fn check_extension(path: &Path, expected: &'static str, content: &'static str) -> Result<(), ExportError> {
+    match path.extension().map(|e| e.to_string_lossy()) {
+        Some(found) if !found.eq_ignore_ascii_case(expected) => Err(ExportError::WrongExtension {
+            path: path.to_path_buf(),
+            found: found.into_owned(),
+            expected,
+            content,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn folder_of(path: &Path) -> &Path {
@@ -44,11 +65,18 @@ pub fn check_writable(path: &Path) -> Result<(), ExportError> {
     if path.is_dir() {
         return Err(unwritable(io::Error::other("it is a folder")));
     }
+    let folder = folder_of(path);
+    if !folder.is_dir() {
+        let problem = if folder.exists() { "is not a folder" } else { "does not exist" };
+        let message = format!("the folder `{}` {problem}", folder.display());
+        return Err(unwritable(io::Error::new(io::ErrorKind::NotFound, message)));
+    }
+    // The probe file's name would only confuse, so the error keeps just its kind.
     tempfile::Builder::new()
         .prefix(".scoreforce-check-")
-        .tempfile_in(folder_of(path))
+        .tempfile_in(folder)
         .map(drop)
-        .map_err(unwritable)
+        .map_err(|e| unwritable(io::Error::new(e.kind(), e.kind().to_string())))
 }
 
 /// Writes through `write` into a temporary file beside `path`, then renames it over `path`.
@@ -206,5 +234,17 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Vec<[f32; 2]>, ExportError
             values.len()
         )));
     }
-    Ok(values.chunks_exact(2).map(|pair| [pair[0], pair[1]]).collect())
+    if shape[0] == 0 {
+        return Err(invalid("it has no rows; it needs at least one position".into()));
+    }
+    let positions: Vec<[f32; 2]> = values.chunks_exact(2).map(|pair| [pair[0], pair[1]]).collect();
+    let bad_rows = positions.iter().filter(|p| !(p[0].is_finite() && p[1].is_finite())).count();
+    if let Some(row) = positions.iter().position(|p| !(p[0].is_finite() && p[1].is_finite())) {
+        let [x, y] = positions[row];
+        return Err(invalid(format!(
+            "{bad_rows} rows are not finite, the first is row {row} = ({x}, {y}) (as float32); \
+             remove or replace them"
+        )));
+    }
+    Ok(positions)
 }

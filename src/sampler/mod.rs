@@ -113,11 +113,11 @@ pub enum SamplerError {
     #[error(transparent)]
     Schedule(#[from] crate::schedule::ScheduleError),
     #[error(
-        "{diverged} of {particles} particles became non-finite by step {step} ({level}), more \
-         than the limit of a fraction {limit} (--max-diverged); use a smaller --step-size than \
-         {step_size:e} or, with ula, --tamed"
+        "{diverged} of {particles} particles became non-finite by step {step} ({level}), the \
+         first in step {first_step}, more than the limit of a fraction {limit} \
+         (--max-diverged); {advice}"
     )]
-    Diverged { diverged: u64, particles: u32, step: u32, level: String, step_size: f64, limit: f64 },
+    Diverged { diverged: u64, particles: u32, step: u32, first_step: u32, level: String, limit: f64, advice: String },
     #[error("interrupted at step {step} of {total}; no output was written")]
     Interrupted { step: u32, total: u32 },
     #[error("the new {0} field needs another shader; build a new particle system for it")]
@@ -227,6 +227,8 @@ pub struct ParticleSystem {
     /// GPU time of the step passes since the last reset, where timestamps are enabled.
     gpu_secs: f64,
     total_diverged: u64,
+    /// Earliest step (counted from 0) in which a particle became non-finite.
+    first_diverged_step: Option<u32>,
     cancel: Option<Arc<AtomicBool>>,
 }
 
@@ -440,6 +442,7 @@ impl ParticleSystem {
             timer: None,
             gpu_secs: 0.0,
             total_diverged: 0,
+            first_diverged_step: None,
             cancel: None,
         };
         system.reset(ctx)?;
@@ -536,6 +539,7 @@ impl ParticleSystem {
         self.next_step = 0;
         self.gpu_secs = 0.0;
         self.total_diverged = 0;
+        self.first_diverged_step = None;
         ctx.queue.write_buffer(&self.status, 0, bytemuck::bytes_of(&SamplerStatus::RESET));
         let init = match &self.setup.init {
             InitialDistribution::Positions(positions) => {
@@ -801,10 +805,11 @@ impl ParticleSystem {
 
             if self.next_step == self.setup.schedule.levels[level].end_step {
                 reports.push(self.take_status(ctx, level)?);
-                self.check_divergence(0, level)?;
+                self.check_divergence(0, None, level)?;
             } else if self.setup.max_diverged.is_some() {
                 let status = self.read_status(ctx)?;
-                self.check_divergence(u64::from(status.diverged), level)?;
+                let first = (status.diverged > 0).then_some(status.first_diverged_step);
+                self.check_divergence(u64::from(status.diverged), first, level)?;
             }
             progress(self.next_step);
         }
@@ -812,8 +817,9 @@ impl ParticleSystem {
     }
 
     /// Stops the run when the non-finite particles so far (those of finished levels and
-    /// `in_level` of the current one) exceed the setup's limit.
-    fn check_divergence(&self, in_level: u64, level: usize) -> Result<(), SamplerError> {
+    /// `in_level` of the current one, the first in step `first_in_level`) exceed the
+    /// setup's limit.
+    fn check_divergence(&self, in_level: u64, first_in_level: Option<u32>, level: usize) -> Result<(), SamplerError> {
         let Some(limit) = self.setup.max_diverged else {
             return Ok(());
         };
@@ -821,15 +827,37 @@ impl ParticleSystem {
         if diverged as f64 <= limit * f64::from(self.setup.particles) {
             return Ok(());
         }
+        let first = match (self.first_diverged_step, first_in_level) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(self.next_step),
+        };
         let level = &self.setup.schedule.levels[level];
         Err(SamplerError::Diverged {
             diverged,
             particles: self.setup.particles,
             step: self.next_step,
+            first_step: first + 1,
             level: level.label(),
-            step_size: level.step_size,
             limit,
+            advice: self.divergence_advice(first, level.step_size),
         })
+    }
+
+    /// Suggests what to change when particles diverge, `first` being the step (from 0) in
+    /// which the first one did.
+    fn divergence_advice(&self, first: u32, step_size: f64) -> String {
+        let mut advice = format!("use a smaller --step-size than {step_size:e}");
+        if self.setup.integrator == Integrator::Ula && !self.setup.tamed {
+            advice.push_str(" or --tamed");
+        }
+        if first == 0 {
+            advice.push_str(
+                ". Particles that fail in the very first step often start where V or its force \
+                 is not finite (the log or square root of a negative number, a division by zero): \
+                 check the potential over the initial positions",
+            );
+        }
+        advice
     }
 
     /// Makes runs stop with `SamplerError::Interrupted` before their next submission once
@@ -858,6 +886,10 @@ impl ParticleSystem {
         let status = self.read_status(ctx)?;
         ctx.queue.write_buffer(&self.status, 0, bytemuck::bytes_of(&SamplerStatus::RESET));
         self.total_diverged += u64::from(status.diverged);
+        if status.diverged > 0 {
+            let first = self.first_diverged_step.map_or(status.first_diverged_step, |f| f.min(status.first_diverged_step));
+            self.first_diverged_step = Some(first);
+        }
         Ok(LevelReport {
             level,
             diverged: status.diverged,
