@@ -195,7 +195,10 @@ fn bench_reports_mala_acceptance() {
     let rate = cases[0]["acceptance_rate"].as_f64().unwrap();
     assert!(rate > 0.0 && rate <= 1.0, "{rate}");
     assert_eq!(cases[1]["integrator"], "underdamped");
-    assert_eq!(cases[1]["bytes_per_step"].as_f64(), Some(32.0 / 128.0));
+    // The preset's 4 temperature levels share the 20 steps, so each dispatch runs 5 steps,
+    // not the default 128, and moves the 32 bytes of state for those 5.
+    assert_eq!(cases[1]["steps_per_dispatch"].as_u64(), Some(5));
+    assert_eq!(cases[1]["bytes_per_step"].as_f64(), Some(32.0 / 5.0));
 }
 
 #[test]

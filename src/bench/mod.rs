@@ -218,6 +218,8 @@ pub struct BenchResult {
     pub integrator: String,
     pub particles: u32,
     pub steps: u32,
+    /// Steps each dispatch ran at most: the requested count, or the longest level's
+    /// steps where they are fewer.
     pub steps_per_dispatch: u32,
     pub repeats: u32,
     pub adapter: String,
@@ -299,7 +301,10 @@ pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<
     let steps = system.total_steps();
     let particle_steps = f64::from(config.particles) * f64::from(steps);
     let rate = particle_steps / seconds_median;
-    let cost = cost(&config.field, config.integrator, case.steps_per_dispatch);
+    // Dispatches stop at the end of a level, so short levels run shorter blocks.
+    let longest_level = config.schedule.levels.iter().map(|l| l.end_step - l.first_step).max().unwrap_or(1);
+    let steps_per_dispatch = case.steps_per_dispatch.min(longest_level);
+    let cost = cost(&config.field, config.integrator, steps_per_dispatch);
 
     let positions = system.read_positions(ctx)?;
     let (total_variation, total_variation_exact_samples) = accuracy_of(&config, &positions);
@@ -320,7 +325,7 @@ pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<
         integrator: config.integrator.name().to_string(),
         particles: config.particles,
         steps,
-        steps_per_dispatch: case.steps_per_dispatch,
+        steps_per_dispatch,
         repeats: plan.repeats,
         adapter: info.name.clone(),
         backend: format!("{:?}", info.backend).to_lowercase(),
