@@ -38,6 +38,8 @@ pub(crate) fn run(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
     }
     if let Some(init) = &args.scene.init {
         // Recorded absolute, so that --from-png finds the file from any folder.
+        // NOTE: no digest of the file is recorded, so a file changed at the same path
+        // gives another figure without a warning; the same holds for the --image picture.
         options.init = Some(std::path::absolute(init).unwrap_or_else(|_| init.clone()));
     }
     check_render_options(&options)?;
