@@ -238,8 +238,9 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Vec<[f32; 2]>, ExportError
         return Err(invalid("it has no rows; it needs at least one position".into()));
     }
     let positions: Vec<[f32; 2]> = values.chunks_exact(2).map(|pair| [pair[0], pair[1]]).collect();
-    let bad_rows = positions.iter().filter(|p| !(p[0].is_finite() && p[1].is_finite())).count();
-    if let Some(row) = positions.iter().position(|p| !(p[0].is_finite() && p[1].is_finite())) {
+    let is_bad = |p: &[f32; 2]| !(p[0].is_finite() && p[1].is_finite());
+    let bad_rows = positions.iter().filter(|p| is_bad(p)).count();
+    if let Some(row) = positions.iter().position(is_bad) {
         let [x, y] = positions[row];
         return Err(invalid(format!(
             "{bad_rows} rows are not finite, the first is row {row} = ({x}, {y}) (as float32); \

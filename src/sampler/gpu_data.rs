@@ -51,6 +51,11 @@ impl SamplerStatus {
         _pad1: 0,
     };
 
+    /// Returns the step (from 0) in which the first particle diverged, if any did.
+    pub fn first_diverged(&self) -> Option<u32> {
+        (self.diverged > 0).then_some(self.first_diverged_step)
+    }
+
     pub fn accepted(&self) -> u64 {
         u64::from(self.accepted_hi) << 32 | u64::from(self.accepted_lo)
     }

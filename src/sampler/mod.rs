@@ -33,6 +33,11 @@ use crate::schedule::{Schedule, ScheduleError};
 use crate::shader::WORKGROUP_SIZE;
 use gpu_data::{DispatchParams, InitParams, SamplerStatus, VelocityInit};
 
+/// Returns the earlier of two optional steps.
+fn earliest(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    a.into_iter().chain(b).min()
+}
+
 /// Bytes of GPU memory per particle for its position.
 pub const POSITION_BYTES: u64 = 8;
 /// Longest block of steps one dispatch runs. On lavapipe with 1M particles, the double
@@ -808,8 +813,7 @@ impl ParticleSystem {
                 self.check_divergence(0, None, level)?;
             } else if self.setup.max_diverged.is_some() {
                 let status = self.read_status(ctx)?;
-                let first = (status.diverged > 0).then_some(status.first_diverged_step);
-                self.check_divergence(u64::from(status.diverged), first, level)?;
+                self.check_divergence(u64::from(status.diverged), status.first_diverged(), level)?;
             }
             progress(self.next_step);
         }
@@ -827,10 +831,7 @@ impl ParticleSystem {
         if diverged as f64 <= limit * f64::from(self.setup.particles) {
             return Ok(());
         }
-        let first = match (self.first_diverged_step, first_in_level) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(self.next_step),
-        };
+        let first = earliest(self.first_diverged_step, first_in_level).unwrap_or(self.next_step);
         let level = &self.setup.schedule.levels[level];
         Err(SamplerError::Diverged {
             diverged,
@@ -886,14 +887,11 @@ impl ParticleSystem {
         let status = self.read_status(ctx)?;
         ctx.queue.write_buffer(&self.status, 0, bytemuck::bytes_of(&SamplerStatus::RESET));
         self.total_diverged += u64::from(status.diverged);
-        if status.diverged > 0 {
-            let first = self.first_diverged_step.map_or(status.first_diverged_step, |f| f.min(status.first_diverged_step));
-            self.first_diverged_step = Some(first);
-        }
+        self.first_diverged_step = earliest(self.first_diverged_step, status.first_diverged());
         Ok(LevelReport {
             level,
             diverged: status.diverged,
-            first_diverged_step: (status.diverged > 0).then_some(status.first_diverged_step),
+            first_diverged_step: status.first_diverged(),
             accepted: status.accepted(),
             proposed: status.proposed(),
         })
