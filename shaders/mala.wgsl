@@ -35,6 +35,14 @@ fn mala_main(
     let key = vec2<u32>(dispatch.seed_lo, dispatch.seed_hi);
     let row = schedule[dispatch.schedule_row];
     var current = field_eval(x);
+    if (!(is_finite_vec2(current.yz) && abs(current.x) < 3.0e38)) {
+        // V or its force is not finite here, outside the density's support (sqrt of a
+        // negative x, say). Every proposal would be rejected and the particle would stay,
+        // so it counts as diverged and leaves the density, as a ULA step would make it.
+        record_divergence(dispatch.step_begin);
+        positions[index] = vec2<f32>(bitcast<f32>(0x7fc00000u));
+        return;
+    }
     var accepted = 0u;
     var diverged_at = NOT_DIVERGED;
 

@@ -250,7 +250,7 @@ pub struct RenderArgs {
 
     /// Draw the figure again from the metadata of a PNG that scoreforce wrote; other
     /// options override what it recorded.
-    #[arg(long, value_name = "FILE.png", conflicts_with_all = ["scene", "field"])]
+    #[arg(long, value_name = "FILE.png", conflicts_with_all = ["scene", "field", "potential", "image"])]
     pub from_png: Option<PathBuf>,
 
     /// Output PNG path; written to a temporary file and renamed when complete.

@@ -414,19 +414,20 @@ pub fn request_adapter(
         log::debug!("request_adapter: {e}");
         GpuError::NoAdapter {
             tried: backend_names(choice.backends()),
-            hint: no_adapter_hint(choice),
+            hint: no_adapter_hint(choice.backends()),
         }
     })
 }
 
-/// Returns the hint for what to do when no adapter was found for `choice`.
-fn no_adapter_hint(choice: BackendChoice) -> &'static str {
-    match choice {
-        BackendChoice::Metal if !cfg!(target_vendor = "apple") => {
-            "Metal runs on macOS and iOS only; use --backend auto, vulkan or gl here."
-        }
-        BackendChoice::Dx12 if !cfg!(windows) => "DX12 runs on Windows only; use --backend auto, vulkan or gl here.",
-        _ => INSTALL_HINT,
+/// Returns the hint for what to do when no adapter was found on `backends`.
+fn no_adapter_hint(backends: wgpu::Backends) -> &'static str {
+    let only = |backend: wgpu::Backends| !backends.is_empty() && backend.contains(backends);
+    if only(wgpu::Backends::METAL) && !cfg!(target_vendor = "apple") {
+        "Metal runs on macOS and iOS only; use --backend vulkan or gl here."
+    } else if only(wgpu::Backends::DX12) && !cfg!(windows) {
+        "DX12 runs on Windows only; use --backend vulkan or gl here."
+    } else {
+        INSTALL_HINT
     }
 }
 

@@ -96,7 +96,12 @@ fn init_logging(verbose: u8, quiet: bool) {
 /// Classifies an error: invalid input (2), interrupted (130) or a failure during the run (1).
 fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
-        if matches!(cause.downcast_ref::<SamplerError>(), Some(SamplerError::Interrupted { .. })) {
+        let interrupted = matches!(cause.downcast_ref::<SamplerError>(), Some(SamplerError::Interrupted { .. }))
+            || matches!(
+                cause.downcast_ref::<BenchError>(),
+                Some(BenchError::Sampler(SamplerError::Interrupted { .. }))
+            );
+        if interrupted {
             return EXIT_INTERRUPTED;
         }
         let invalid = cause.is::<SceneError>()

@@ -474,7 +474,19 @@ impl Scene {
             Schedule::build(kind, sampler.steps, sampler.step_size, sampler.temperature)?;
 
         let [x_min, x_max, y_min, y_max] = self.view.rect;
-        if !self.view.rect.iter().all(|v| v.is_finite()) || x_max <= x_min || y_max <= y_min {
+        // The binning pass computes in f32, so the rectangle and its sides must fit in it.
+        let fits = |v: f64| v.is_finite() && v.abs() <= 1e30;
+        if !self.view.rect.iter().all(|&v| fits(v)) || !fits(x_max - x_min) || !fits(y_max - y_min) {
+            return Err(invalid(
+                "view.rect",
+                format!(
+                    "{:?} is not a rectangle the GPU can use: give finite values within +-1e30, \
+                     because it computes in f32",
+                    self.view.rect
+                ),
+            ));
+        }
+        if x_max <= x_min || y_max <= y_min {
             return Err(invalid(
                 "view.rect",
                 format!(

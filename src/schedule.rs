@@ -127,16 +127,30 @@ impl Schedule {
         if total_steps == 0 {
             return Err(invalid("sampler.steps", "0 steps requested; use at least 1".into()));
         }
+        // The shaders compute in f32, where smaller values are 0 and larger ones infinite.
+        let f32_range = f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX);
         if !(step_size.is_finite() && step_size > 0.0) {
             return Err(invalid(
                 "sampler.step_size",
                 format!("{step_size} must be a finite number above 0"),
             ));
         }
+        if !f32_range.contains(&step_size) {
+            return Err(invalid(
+                "sampler.step_size",
+                format!("{step_size} is out of the GPU's f32 range; use 1e-30 to 1e30"),
+            ));
+        }
         if !(temperature.is_finite() && temperature > 0.0) {
             return Err(invalid(
                 "sampler.temperature",
                 format!("{temperature} must be a finite number above 0"),
+            ));
+        }
+        if !f32_range.contains(&temperature) {
+            return Err(invalid(
+                "sampler.temperature",
+                format!("{temperature} is out of the GPU's f32 range; use 1e-30 to 1e30"),
             ));
         }
 
@@ -149,7 +163,8 @@ impl Schedule {
                         "schedule.t_max",
                         format!(
                             "{t_max} must be finite and at least the target temperature \
-                             {temperature}"
+                             {temperature}; lower --temperature, use --schedule constant, or \
+                             raise `t_max` in the scene's [schedule] table"
                         ),
                     ));
                 }

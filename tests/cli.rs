@@ -76,7 +76,18 @@ fn sample_writes_npy_that_init_reads_back() {
         .arg(&png)
         .assert()
         .success()
-        .stdout(predicate::str::contains("3000 particles"));
+        .stdout(predicate::str::contains("3000 particles"))
+        .stderr(predicate::str::contains("this run repeats its noise: pass another --seed"));
+
+    // With a seed of its own, the continuation draws new noise and logs no warning.
+    scoreforce()
+        .args(["render", "--field", "double-well", "--steps", "4", "--size", "32x32", "--seed", "2", "--init"])
+        .arg(&npy)
+        .arg("--out")
+        .arg(&png)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("repeats its noise").not());
 }
 
 /// Runs a command that must fail with `code` and a message containing `phrase`, without a
@@ -166,7 +177,8 @@ fn bench_json_has_stable_fields() {
             assert!(case[key].is_string(), "{key} in {line}");
         }
         for key in [
-            "particles", "steps", "steps_per_dispatch", "repeats", "seconds_median", "seconds_min",
+            "particles", "steps", "steps_per_dispatch", "steps_per_dispatch_requested", "repeats",
+            "seconds_median", "seconds_min",
             "seconds_max", "particle_steps_per_second", "ns_per_particle_step", "flops_per_step",
             "flops_per_second", "int_ops_per_step", "bytes_per_step", "bytes_per_second",
             "total_variation", "total_variation_exact_samples", "diverged", "cpu_particles",
@@ -198,6 +210,7 @@ fn bench_reports_mala_acceptance() {
     // The preset's 4 temperature levels share the 20 steps, so each dispatch runs 5 steps,
     // not the default 128, and moves the 32 bytes of state for those 5.
     assert_eq!(cases[1]["steps_per_dispatch"].as_u64(), Some(5));
+    assert_eq!(cases[1]["steps_per_dispatch_requested"].as_u64(), Some(128));
     assert_eq!(cases[1]["bytes_per_step"].as_f64(), Some(32.0 / 5.0));
 }
 

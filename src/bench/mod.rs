@@ -96,7 +96,7 @@ pub struct BenchCase {
     pub steps_per_dispatch: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct BenchPlan {
     pub cases: Vec<BenchCase>,
     /// Total steps per repeat; `None` runs each preset's own schedule length.
@@ -104,6 +104,8 @@ pub struct BenchPlan {
     pub repeats: u32,
     pub baseline: Option<Baseline>,
     pub cpu_particles: u32,
+    /// Stops the running case, as Ctrl-C does, once set.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl BenchPlan {
@@ -124,9 +126,26 @@ impl BenchPlan {
                 message: format!("{bad}; use at least 1"),
             });
         }
+        match (file.cpu_particles, file.baseline) {
+            (Some(0), _) => {
+                return Err(BenchError::Invalid { key: "cpu_particles", message: "0; use at least 1".into() });
+            }
+            (Some(_), None) => {
+                return Err(BenchError::Invalid {
+                    key: "cpu_particles",
+                    message: "it sizes the CPU baseline; add --baseline cpu or drop it".into(),
+                });
+            }
+            _ => {}
+        }
         let mut cases = Vec::new();
         for field in &fields {
             scene_named(field)?;
+            // Every case is checked here, before the caller creates a GPU device.
+            for &integrator in &integrators {
+                let probe = BenchCase { preset: field.clone(), particles: 1, integrator, steps_per_dispatch: 1 };
+                config_for(&probe, file.steps)?;
+            }
             for &count in &particles {
                 if count == 0 || count > u64::from(u32::MAX) {
                     return Err(BenchError::Invalid {
@@ -152,6 +171,7 @@ impl BenchPlan {
             repeats,
             baseline: file.baseline,
             cpu_particles: file.cpu_particles.unwrap_or(DEFAULT_CPU_PARTICLES),
+            cancel: None,
         })
     }
 }
@@ -221,6 +241,8 @@ pub struct BenchResult {
     /// Steps each dispatch ran at most: the requested count, or the longest level's
     /// steps where they are fewer.
     pub steps_per_dispatch: u32,
+    /// The steps per dispatch the case asked for.
+    pub steps_per_dispatch_requested: u32,
     pub repeats: u32,
     pub adapter: String,
     pub backend: String,
@@ -273,7 +295,13 @@ fn config_for(case: &BenchCase, steps: Option<u32>) -> Result<RunConfig, BenchEr
     if let Some(steps) = steps {
         scene.sampler.steps = steps;
     }
-    Ok(scene.validate()?)
+    scene.validate().map_err(|error| {
+        let path = std::path::Path::new(&case.preset);
+        match std::fs::read_to_string(path) {
+            Ok(text) if case.preset.ends_with(".toml") => error.in_file(path, &text).into(),
+            _ => error.into(),
+        }
+    })
 }
 
 /// Runs one case and returns its figures.
@@ -282,6 +310,9 @@ pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<
     let setup = SamplerSetup::from_config(&config);
     let mut system = ParticleSystem::new(ctx, setup)?;
     system.set_steps_per_dispatch(Some(case.steps_per_dispatch));
+    if let Some(flag) = &plan.cancel {
+        system.set_cancel_flag(std::sync::Arc::clone(flag));
+    }
     let timestamps = system.enable_timestamps(ctx);
     system.run_until(ctx, WARMUP_STEPS, &mut |_| {})?;
 
@@ -326,6 +357,7 @@ pub fn run_case(ctx: &GpuContext, case: &BenchCase, plan: &BenchPlan) -> Result<
         particles: config.particles,
         steps,
         steps_per_dispatch,
+        steps_per_dispatch_requested: case.steps_per_dispatch,
         repeats: plan.repeats,
         adapter: info.name.clone(),
         backend: format!("{:?}", info.backend).to_lowercase(),

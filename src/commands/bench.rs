@@ -33,7 +33,8 @@ pub(crate) fn run(args: &BenchArgs, backend: BackendChoice) -> Result<()> {
             message: format!("{count} is out of range; use 1 to {}", u32::MAX),
         })?);
     }
-    let plan = BenchPlan::matrix(file)?;
+    let mut plan = BenchPlan::matrix(file)?;
+    plan.cancel = Some(std::sync::Arc::clone(&super::INTERRUPTED));
 
     let ctx = GpuContext::new(backend)?;
     let timing = if ctx.device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {

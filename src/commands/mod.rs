@@ -76,6 +76,15 @@ pub(crate) fn resolve_scene(args: &SceneArgs, picture: Option<&PictureArgs>, bas
         sampler.target_acceptance = Some(target);
     }
     if let Some(steps) = args.adapt_steps {
+        if sampler.target_acceptance.is_none() {
+            return Err(SceneError::Invalid {
+                key: "--adapt-steps".into(),
+                message: "the warm-up runs only to adapt MALA's step toward a target; add \
+                          --target-acceptance (with --integrator mala) or drop --adapt-steps"
+                    .into(),
+            }
+            .into());
+        }
         sampler.adapt_steps = steps;
     }
     if let Some(fraction) = args.max_diverged {
@@ -117,6 +126,7 @@ pub(crate) fn prepare_from(
     base: Option<Scene>,
     init: Option<&std::path::Path>,
 ) -> Result<RunConfig> {
+    let replay = base.is_some();
     let scene_file = match (&base, &args.potential, &args.image) {
         (None, None, None) => args.scene.as_deref(),
         _ => None,
@@ -140,6 +150,16 @@ pub(crate) fn prepare_from(
                 .into());
             }
             scene.sampler.particles = positions.len() as u64;
+            if args.seed.is_none() && !replay {
+                // Philox counts steps from 0 in every run, so a run that goes on from the
+                // positions of another with the same seed draws the same noise again.
+                warn!(
+                    "starting from {} with seed {}; if these positions come from a run with \
+                     that seed, this run repeats its noise: pass another --seed",
+                    path.display(),
+                    scene.sampler.seed
+                );
+            }
             Some(positions)
         }
         None => None,
@@ -218,7 +238,7 @@ pub(crate) fn report_levels(system: &ParticleSystem, reports: &[LevelReport]) {
         if report.diverged > 0 {
             warn!(
                 "{} particles became non-finite at level {} ({}), the first in step {}; they are \
-                 left out of the density. A smaller --step-size or --tamed avoids this",
+                 left out of the density. A smaller --step-size or --tamed often avoids this",
                 report.diverged,
                 report.level,
                 level.label(),

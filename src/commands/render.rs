@@ -38,14 +38,28 @@ pub(crate) fn run(args: &RenderArgs, backend: BackendChoice) -> Result<()> {
     }
     if let Some(init) = &args.scene.init {
         // Recorded absolute, so that --from-png finds the file from any folder.
-        // NOTE: no digest of the file is recorded, so a file changed at the same path
-        // gives another figure without a warning; the same holds for the --image picture.
+        // NOTE: no digest of this file or the --image picture is recorded. A file changed
+        // at the same path gives another figure without a warning.
         options.init = Some(std::path::absolute(init).unwrap_or_else(|_| init.clone()));
     }
     check_render_options(&options)?;
 
     let mut config = prepare_from(&args.scene, Some(&args.picture), base, options.init.as_deref())?;
     config.style.background = options.background().as_floats();
+    let total_steps = config.schedule.total_steps();
+    if let Some(panels) = options.filmstrip
+        && panels - 1 > total_steps
+    {
+        return Err(SceneError::Invalid {
+            key: "--filmstrip".into(),
+            message: format!(
+                "{panels} panels need at least {} steps between them, but the run has {total_steps}; \
+                 use fewer panels or more --steps",
+                panels - 1
+            ),
+        }
+        .into());
+    }
     export::check_extension(&args.out, "png", "a PNG picture")?;
     export::check_writable(&args.out)?;
     let ctx = GpuContext::new(backend)?;
@@ -108,10 +122,14 @@ fn check_render_options(options: &RenderOptions) -> Result<(), SceneError> {
             "--colorbar and --axes apply to single pictures; drop them or --filmstrip".into(),
         ));
     }
+    // pHYs stores whole pixels per metre in 32 bits.
     if let Some(dpi) = options.dpi
-        && !(dpi.is_finite() && dpi > 0.0)
+        && !(dpi.is_finite() && (1.0..=u32::MAX as f64).contains(&(dpi / 0.0254).round()))
     {
-        return Err(invalid("--dpi", format!("{dpi} must be a finite number above 0")));
+        return Err(invalid(
+            "--dpi",
+            format!("{dpi} is out of range; the PNG stores 1 to 4294967295 pixels per metre, so use 0.03 to 1e8"),
+        ));
     }
     Ok(())
 }

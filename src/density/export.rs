@@ -243,8 +243,9 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Vec<[f32; 2]>, ExportError
     if let Some(row) = positions.iter().position(is_bad) {
         let [x, y] = positions[row];
         return Err(invalid(format!(
-            "{bad_rows} rows are not finite, the first is row {row} = ({x}, {y}) (as float32); \
-             remove or replace them"
+            "{bad_rows} {} not finite, the first is row {row} = ({x}, {y}) (as float32); \
+             remove or replace them",
+            if bad_rows == 1 { "row is" } else { "rows are" }
         )));
     }
     Ok(positions)

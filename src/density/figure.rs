@@ -400,7 +400,10 @@ pub fn filmstrip(panels: &[(Vec<u8>, String)], width: u32, height: u32, backgrou
         let x = index as u32 * (width + PANEL_GAP);
         canvas.paste(picture, width, height, x, label_height);
         let centre = x as f32 + 0.5 * width as f32;
-        text.draw(&mut canvas, label, TEXT_SIZE, centre, (PADDING / 2) as f32, Align::Centre, Align::Start, ink);
+        // A label wider than its panel is drawn smaller, so neighbours do not overlap.
+        let fit = (width as f32 - 2.0) / text.width(label, TEXT_SIZE).max(1.0);
+        let size = TEXT_SIZE * fit.min(1.0);
+        text.draw(&mut canvas, label, size, centre, (PADDING / 2) as f32, Align::Centre, Align::Start, ink);
     }
     canvas
 }

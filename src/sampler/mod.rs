@@ -40,7 +40,7 @@ fn earliest(a: Option<u32>, b: Option<u32>) -> Option<u32> {
 
 /// Bytes of GPU memory per particle for its position.
 pub const POSITION_BYTES: u64 = 8;
-/// Longest block of steps one dispatch runs. On lavapipe with 1M particles, the double
+/// Maximum block of steps one dispatch runs. On lavapipe with 1M particles, the double
 /// well ran 4.21e8 particle-steps/s at 32, 4.73e8 at 128 and 4.76e8 at 256: longer
 /// blocks pay the per-dispatch cost less often, and beyond 128 the gain is within noise.
 pub const MAX_STEPS_PER_DISPATCH: u32 = 128;
@@ -840,25 +840,28 @@ impl ParticleSystem {
             first_step: first + 1,
             level: level.label(),
             limit,
-            advice: self.divergence_advice(first, level.step_size),
+            advice: self.divergence_advice(first),
         })
     }
 
     /// Suggests what to change when particles diverge, `first` being the step (from 0) in
     /// which the first one did.
-    fn divergence_advice(&self, first: u32, step_size: f64) -> String {
+    fn divergence_advice(&self, first: u32) -> String {
+        // The user's h is the last level's; earlier noise levels scale it up.
+        let step_size = self.setup.schedule.levels.last().map_or(0.0, |level| level.step_size);
         let mut advice = format!("use a smaller --step-size than {step_size:e}");
         if self.setup.integrator == Integrator::Ula && !self.setup.tamed {
             advice.push_str(" or --tamed");
         }
-        if first == 0 {
-            advice.push_str(
-                ". Particles that fail in the very first step often start where V or its force \
-                 is not finite (the log or square root of a negative number, a division by zero): \
-                 check the potential over the initial positions",
-            );
+        if first > 0 {
+            return advice;
         }
-        advice
+        format!(
+            "particles that fail in the very first step usually start where V or its force is \
+             not finite (the log or square root of a negative number, a division by zero), \
+             which no step size mends: check the potential over the initial positions. If it \
+             is finite there, {advice}"
+        )
     }
 
     /// Makes runs stop with `SamplerError::Interrupted` before their next submission once
