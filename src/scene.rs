@@ -82,10 +82,10 @@ pub enum SceneError {
     #[error("invalid `{key}`: {message}")]
     Invalid { key: String, message: String },
     /// An invalid value of a scene file, with where the file sets it.
-    #[error("{error} (in `{}`{})", path.display(), line.map_or(String::new(), |l| format!(", line {l}")))]
+    #[error("{error} (in `{}`, line {line})", path.display())]
     InFile {
         path: PathBuf,
-        line: Option<usize>,
+        line: usize,
         error: Box<SceneError>,
     },
 }
@@ -102,14 +102,17 @@ impl SceneError {
         }
     }
 
-    /// Names the scene file `path` (whose text is `text`) in an invalid-value error, with
-    /// the line that sets the key where the file sets it.
+    /// Names the scene file `path` (whose text is `text`) and the line in an invalid-value
+    /// error, where the file sets the key. A value the file does not set came from a flag
+    /// or a default, so the error is returned as it is.
     pub fn in_file(self, path: &Path, text: &str) -> SceneError {
-        if self.key().is_none() || matches!(self, SceneError::InFile { .. }) {
+        if matches!(self, SceneError::InFile { .. }) {
             return self;
         }
-        let line = self.key().and_then(|key| line_of_key(text, key));
-        SceneError::InFile { path: path.to_path_buf(), line, error: Box::new(self) }
+        match self.key().and_then(|key| line_of_key(text, key)) {
+            Some(line) => SceneError::InFile { path: path.to_path_buf(), line, error: Box::new(self) },
+            None => self,
+        }
     }
 }
 
@@ -536,7 +539,8 @@ impl Scene {
             return Err(invalid(
                 "sampler.tamed",
                 format!(
-                    "the tamed drift applies to the ula integrator only, not {}",
+                    "the tamed drift applies to the ula integrator only, not {}; drop --tamed \
+                     (MALA's accept test already guards large steps) or use --integrator ula",
                     sampler.integrator.name()
                 ),
             ));

@@ -67,8 +67,11 @@ pub fn check_writable(path: &Path) -> Result<(), ExportError> {
     }
     let folder = folder_of(path);
     if !folder.is_dir() {
-        let problem = if folder.exists() { "is not a folder" } else { "does not exist" };
-        let message = format!("the folder `{}` {problem}", folder.display());
+        let message = if folder.exists() {
+            format!("`{}` is a file, not a folder", folder.display())
+        } else {
+            format!("the folder `{}` does not exist", folder.display())
+        };
         return Err(unwritable(io::Error::new(io::ErrorKind::NotFound, message)));
     }
     // The probe file's name would only confuse, so the error keeps just its kind.
