@@ -44,6 +44,8 @@ fn ula_main(
     let key = vec2<u32>(dispatch.seed_lo, dispatch.seed_hi);
     let row = schedule[dispatch.schedule_row];
     var diverged_at = NOT_DIVERGED;
+    // NOTE: ULA reads only the force, so a particle where V is undefined but the force is
+    // finite (log(x) at x < 0) moves on unnoticed; MALA counts such particles as diverged.
 
     // Two steps per iteration: on lavapipe this ran the 8-component mixture 15% faster than
     // one, because the loop's bookkeeping is paid once per pair.

@@ -280,6 +280,8 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// A preset by name, or a scene file by path (a name ending in `.toml`).
+// NOTE: a path from a benchmark file is taken relative to the current folder, not to the
+// benchmark file's folder as scene files take their image paths.
 fn scene_named(name: &str) -> Result<Scene, SceneError> {
     if name.ends_with(".toml") {
         Scene::load(std::path::Path::new(name))
