@@ -102,14 +102,17 @@ impl SceneError {
         }
     }
 
-    /// Names the scene file `path` (whose text is `text`) and the line in an invalid-value
-    /// error, where the file sets the key. A value the file does not set came from a flag
-    /// or a default, so the error is returned as it is.
-    pub fn in_file(self, path: &Path, text: &str) -> SceneError {
+    /// Names the scene file `path` and the line in an invalid-value error, where the file
+    /// sets the key. A value the file does not set came from a flag or a default, so the
+    /// error is returned as it is, and so it is when the file cannot be read again.
+    pub fn in_file(self, path: &Path) -> SceneError {
         if matches!(self, SceneError::InFile { .. }) {
             return self;
         }
-        match self.key().and_then(|key| line_of_key(text, key)) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return self;
+        };
+        match self.key().and_then(|key| line_of_key(&text, key)) {
             Some(line) => SceneError::InFile { path: path.to_path_buf(), line, error: Box::new(self) },
             None => self,
         }

@@ -129,29 +129,13 @@ impl Schedule {
         }
         // The shaders compute in f32, where smaller values are 0 and larger ones infinite.
         let f32_range = f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX);
-        if !(step_size.is_finite() && step_size > 0.0) {
-            return Err(invalid(
-                "sampler.step_size",
-                format!("{step_size} must be a finite number above 0"),
-            ));
-        }
-        if !f32_range.contains(&step_size) {
-            return Err(invalid(
-                "sampler.step_size",
-                format!("{step_size} is out of the GPU's f32 range; use 1e-30 to 1e30"),
-            ));
-        }
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(invalid(
-                "sampler.temperature",
-                format!("{temperature} must be a finite number above 0"),
-            ));
-        }
-        if !f32_range.contains(&temperature) {
-            return Err(invalid(
-                "sampler.temperature",
-                format!("{temperature} is out of the GPU's f32 range; use 1e-30 to 1e30"),
-            ));
+        for (key, value) in [("sampler.step_size", step_size), ("sampler.temperature", temperature)] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(invalid(key, format!("{value} must be a finite number above 0")));
+            }
+            if !f32_range.contains(&value) {
+                return Err(invalid(key, format!("{value} is out of the GPU's f32 range; use 1e-30 to 1e30")));
+            }
         }
 
         let level_params: Vec<(f64, f64, f64)> = match &kind {

@@ -298,10 +298,10 @@ fn config_for(case: &BenchCase, steps: Option<u32>) -> Result<RunConfig, BenchEr
         scene.sampler.steps = steps;
     }
     scene.validate().map_err(|error| {
-        let path = std::path::Path::new(&case.preset);
-        match std::fs::read_to_string(path) {
-            Ok(text) if case.preset.ends_with(".toml") => error.in_file(path, &text).into(),
-            _ => error.into(),
+        if case.preset.ends_with(".toml") {
+            error.in_file(std::path::Path::new(&case.preset)).into()
+        } else {
+            error.into()
         }
     })
 }

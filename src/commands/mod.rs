@@ -164,12 +164,10 @@ pub(crate) fn prepare_from(
         }
         None => None,
     };
-    let mut config = scene.validate().map_err(|error| {
-        // Errors about a value of the scene file also name the file and the line.
-        match scene_file.and_then(|path| std::fs::read_to_string(path).ok().map(|text| (path, text))) {
-            Some((path, text)) => error.in_file(path, &text),
-            None => error,
-        }
+    // Errors about a value of the scene file also name the file and the line.
+    let mut config = scene.validate().map_err(|error| match scene_file {
+        Some(path) => error.in_file(path),
+        None => error,
     })?;
     if let Some(positions) = initial_positions {
         config.init = InitialDistribution::Positions(positions);
